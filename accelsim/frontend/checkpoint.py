@@ -1,0 +1,63 @@
+"""Loading users' checkpoints into a zoo model, safely: `torch.load(weights_only=True)` only, so a checkpoint that
+would run arbitrary code on unpickling is refused. Checkpoints saved with live torch.nn.utils.prune masks
+(`weight_orig` + `weight_mask`) are folded into plain pruned weights, so an already-pruned model lowers as it is."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import torch
+from torch import nn
+
+
+class CheckpointError(ValueError):
+    pass
+
+
+def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path}: no such file")
+    try:
+        loaded = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise CheckpointError(
+            f"checkpoint {path} is not safe to load: it holds objects other than tensors and plain containers, "
+            f"which torch.load(weights_only=True) refuses ({str(error).splitlines()[0]}). Save a state_dict "
+            "instead: torch.save(model.state_dict(), path).") from None
+    except (RuntimeError, EOFError, OSError) as error:
+        raise CheckpointError(f"checkpoint {path} is not a readable torch file ({error})") from None
+    if isinstance(loaded, dict):
+        for key in ("state_dict", "model"):
+            if isinstance(loaded.get(key), dict):
+                loaded = loaded[key]
+                break
+    if not isinstance(loaded, dict) or not all(isinstance(v, torch.Tensor) for v in loaded.values()):
+        raise CheckpointError(f"checkpoint {path} is not a state_dict (a dict of tensors, possibly under "
+                              "'state_dict' or 'model')")
+    return fold_prune_masks(loaded)
+
+
+def fold_prune_masks(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Replace each `X_orig` / `X_mask` pair by `X = X_orig * X_mask`."""
+    folded = {}
+    for key, value in state.items():
+        if key.endswith("_mask") and key[: -len("_mask")] + "_orig" in state:
+            continue
+        if key.endswith("_orig") and key[: -len("_orig")] + "_mask" in state:
+            base = key[: -len("_orig")]
+            folded[base] = value * state[base + "_mask"]
+        else:
+            folded[key] = value
+    return folded
+
+
+def load_checkpoint(model: nn.Module, path: str | Path) -> None:
+    """Load a state_dict into `model`; every missing or unexpected key is an error, named."""
+    state = read_state_dict(path)
+    result = model.load_state_dict(state, strict=False)
+    if result.missing_keys or result.unexpected_keys:
+        raise CheckpointError(f"checkpoint {path} does not fit {type(model).__name__}: missing keys "
+                              f"{result.missing_keys[:8] or 'none'}, unexpected keys "
+                              f"{result.unexpected_keys[:8] or 'none'}")

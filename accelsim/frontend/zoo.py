@@ -1,0 +1,126 @@
+"""Named models for the CLI: torchvision CNNs and BERT-base (randomly initialised and seeded: no weights can be
+downloaded here), and `digits-cnn` (trained). Each entry builds the model and a seeded example input."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from accelsim.frontend.tv_compat import import_torchvision
+
+
+class UnknownNameError(KeyError):
+    """A model, scheme or table name accelsim does not know; the message lists the known ones."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+def unknown_name(kind: str, name: str, known) -> UnknownNameError:
+    known = sorted(known)
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return UnknownNameError(f"unknown {kind} {name!r}.{hint} Known {kind}s: {', '.join(known)}.")
+
+
+@dataclass(frozen=True)
+class ZooModel:
+    name: str
+    description: str
+    default_input_shape: tuple[int, ...]
+    build: Callable[[int], nn.Module]
+    """Builds the model from a seed (torch.manual_seed before construction)."""
+    make_input: Callable[[tuple[int, ...], int], object]
+    """Builds the example input for a shape and a seed."""
+
+
+def _seeded(factory: Callable[[], nn.Module]) -> Callable[[int], nn.Module]:
+    def build(seed: int) -> nn.Module:
+        torch.manual_seed(seed)
+        return factory().eval()
+    return build
+
+
+def _image_input(shape: tuple[int, ...], seed: int) -> torch.Tensor:
+    if len(shape) != 4:
+        raise ValueError(f"a vision model takes an input shape N x C x H x W, got {'x'.join(map(str, shape))}")
+    return torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+
+
+def _torchvision(name: str, **kwargs) -> Callable[[], nn.Module]:
+    return lambda: getattr(import_torchvision().models, name)(weights=None, **kwargs)
+
+
+def _bert_base() -> nn.Module:
+    import_torchvision()  # transformers imports torchvision when it is installed
+    from transformers import BertConfig, BertModel
+
+    return BertModel(BertConfig())  # BERT-base: 12 layers, hidden 768, 12 heads, FFN 3072
+
+
+def _token_input(shape: tuple[int, ...], seed: int) -> dict:
+    if len(shape) != 2:
+        raise ValueError(f"bert-base takes an input shape BATCH x TOKENS, got {'x'.join(map(str, shape))}")
+    vocab_size = 30522  # BertConfig's default vocabulary
+    ids = torch.randint(0, vocab_size, shape, generator=torch.Generator().manual_seed(seed))
+    return {"input_ids": ids}
+
+
+def _digits_model(seed: int) -> nn.Module:
+    from accelsim.frontend.digits import trained_digits_cnn
+
+    return trained_digits_cnn(seed)[0]
+
+
+def _digits_input(shape: tuple[int, ...], seed: int) -> torch.Tensor:
+    """Real test-set digits (not noise), so that activation sparsity is the trained model's own."""
+    from accelsim.frontend.digits import load_digits_data
+
+    images = load_digits_data().test_images
+    if len(shape) != 4 or shape[1:] != (1, 8, 8) or not 1 <= shape[0] <= len(images):
+        raise ValueError(f"digits-cnn takes an input shape Nx1x8x8 with 1 <= N <= {len(images)}, "
+                         f"got {'x'.join(map(str, shape))}")
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
+    return images[order[: shape[0]]]
+
+
+_VISION = {
+    "alexnet": ("AlexNet (torchvision)", {}),
+    "vgg16": ("VGG-16 (torchvision)", {}),
+    "resnet18": ("ResNet-18 (torchvision)", {}),
+    "resnet50": ("ResNet-50 (torchvision)", {}),
+    "mobilenet_v2": ("MobileNetV2 (torchvision), depthwise convolutions", {}),
+    "googlenet": ("GoogLeNet / Inception v1 (torchvision)", {"init_weights": True, "aux_logits": False}),
+}
+
+MODELS: dict[str, ZooModel] = {
+    name: ZooModel(name, f"{text}, random seeded weights", (1, 3, 224, 224), _seeded(_torchvision(name, **kw)),
+                   _image_input)
+    for name, (text, kw) in _VISION.items()
+}
+MODELS["bert-base"] = ZooModel("bert-base", "BERT-base encoder (transformers, from config, random seeded weights)",
+                               (1, 128), _seeded(_bert_base), _token_input)
+MODELS["digits-cnn"] = ZooModel("digits-cnn", "small CNN trained on scikit-learn digits (cached); real test images",
+                                (1, 1, 8, 8), _digits_model, _digits_input)
+
+
+def get_model(name: str) -> ZooModel:
+    if name not in MODELS:
+        raise unknown_name("model", name, MODELS)
+    return MODELS[name]
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """'1x3x224x224' (or '1,3,224,224') -> (1, 3, 224, 224)."""
+    parts = text.replace(",", "x").lower().split("x")
+    try:
+        shape = tuple(int(part) for part in parts)
+    except ValueError:
+        raise ValueError(f"input shape {text!r} is not of the form 1x3x224x224") from None
+    if any(size < 1 for size in shape):
+        raise ValueError(f"input shape {text!r}: every size must be at least 1")
+    return shape

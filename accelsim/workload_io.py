@@ -1,0 +1,110 @@
+"""Saving and loading a `Workload`: a folder holding `manifest.json` (layer metadata, provenance, a SHA-256 per
+array) and `tensors.npz` (the operands, compressed: pruned weights shrink well). Loading re-checks every shape and
+hash, so a truncated, edited or mismatched file fails with one clear error instead of a wrong simulation."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from accelsim.workload import Layer, Workload, WorkloadError
+
+FORMAT_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+TENSORS_NAME = "tensors.npz"
+_LAYER_FIELDS = ("name", "op", "stride", "padding", "dilation", "groups", "weight_is_static")
+
+
+def _sha256(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def save_workload(workload: Workload, path: str | Path) -> Path:
+    """Write `workload` into the folder `path` (created if needed) and return it."""
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, np.ndarray] = {}
+    layers_meta = []
+    for index, layer in enumerate(workload.layers):
+        meta = {key: getattr(layer, key) for key in _LAYER_FIELDS}
+        for role in ("input", "weight"):
+            array = getattr(layer, role)
+            key = f"{index}.{role}"
+            arrays[key] = array
+            meta[role] = {"key": key, "shape": list(array.shape), "dtype": str(array.dtype),
+                          "sha256": _sha256(array)}
+        layers_meta.append(meta)
+    manifest = {"format": "accelsim-workload", "format_version": FORMAT_VERSION,
+                "provenance": workload.provenance, "not_lowered": list(workload.not_lowered),
+                "layers": layers_meta}
+    # Tensors first, manifest last: a folder whose manifest exists was written whole.
+    np.savez_compressed(folder / TENSORS_NAME, **arrays)
+    (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1, default=_json_default))
+    return folder
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple | set):
+        return list(value)
+    raise TypeError(f"provenance value {value!r} of type {type(value).__name__} is not JSON-serialisable")
+
+
+def load_workload(path: str | Path) -> Workload:
+    """Read a folder written by `save_workload`; every shape and hash is checked."""
+    folder = Path(path)
+    manifest_path, tensors_path = folder / MANIFEST_NAME, folder / TENSORS_NAME
+
+    def fail(message: str) -> WorkloadError:
+        return WorkloadError(f"workload {folder}: {message}")
+
+    if not folder.is_dir():
+        raise fail("no such folder (a workload is a folder with manifest.json and tensors.npz, "
+                   "written by `accelsim lower ... -o FOLDER`)")
+    for needed in (manifest_path, tensors_path):
+        if not needed.is_file():
+            raise fail(f"{needed.name} is missing")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise fail(f"{MANIFEST_NAME} is not valid JSON ({error})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != "accelsim-workload":
+        raise fail(f"{MANIFEST_NAME} is not an accelsim workload manifest")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise fail(f"format_version {manifest.get('format_version')!r} is not supported "
+                   f"(this accelsim reads version {FORMAT_VERSION})")
+    try:
+        with np.load(tensors_path, allow_pickle=False) as npz:
+            layers = [_load_layer(meta, npz, fail) for meta in manifest["layers"]]
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
+        if isinstance(error, WorkloadError):
+            raise
+        raise fail(f"{TENSORS_NAME} is truncated or corrupted ({error})") from None
+    except KeyError as error:
+        raise fail(f"{MANIFEST_NAME} lacks the key {error}") from None
+    return Workload(layers=tuple(layers), provenance=manifest.get("provenance", {}),
+                    not_lowered=tuple(manifest.get("not_lowered", ())))
+
+
+def _load_layer(meta: dict, npz, fail) -> Layer:
+    operands = {}
+    for role in ("input", "weight"):
+        info = meta[role]
+        if info["key"] not in npz.files:
+            raise fail(f"layer {meta['name']!r}: {role} array {info['key']!r} is missing from {TENSORS_NAME}")
+        array = npz[info["key"]]
+        if list(array.shape) != info["shape"] or str(array.dtype) != info["dtype"]:
+            raise fail(f"layer {meta['name']!r}: {role} has shape {list(array.shape)} {array.dtype}, the "
+                       f"manifest says {info['shape']} {info['dtype']}")
+        if _sha256(array) != info["sha256"]:
+            raise fail(f"layer {meta['name']!r}: {role} does not match its SHA-256 in the manifest "
+                       "(the file was changed or corrupted)")
+        operands[role] = array
+    return Layer(name=meta["name"], op=meta["op"], input=operands["input"], weight=operands["weight"],
+                 stride=tuple(meta["stride"]), padding=tuple(meta["padding"]), dilation=tuple(meta["dilation"]),
+                 groups=meta["groups"], weight_is_static=meta["weight_is_static"])
