@@ -1,0 +1,37 @@
+"""Structured filter pruning: whole output channels (rows of the GEMM view) with the smallest L1 or L2 norm."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+import torch
+
+from accelsim.pruning.base import PerLayerScheme, Sparsity, gemm_view
+from accelsim.pruning.selection import kept_count, top_k_mask
+
+
+class Channel(PerLayerScheme):
+    """Each layer keeps `kept_count(density, K)` of its K output channels, those with the largest norm.
+
+    torch.nn.utils.prune.ln_structured(dim=0) by another route: we compute the norms (in float64) and pick the
+    filters ourselves for half-up rounding and a defined tie order (the lower channel index wins), then write the
+    mask through prune.custom_from_mask. The bias of a pruned channel is kept, as ln_structured keeps it."""
+
+    syntax: ClassVar[str] = "channel:<sparsity>[:l1|l2]"
+    summary: ClassVar[str] = "filter (output channel) pruning by L1 (default) or L2 norm (channel:0.5:l2)"
+
+    kind: Literal["channel"] = "channel"
+    sparsity: Sparsity
+    """Fraction of each layer's output channels set to zero."""
+    norm: Literal[1, 2] = 1
+    """The norm ranking the filters: 1 (sum of |w|) or 2 (Euclidean)."""
+
+    @property
+    def text(self) -> str:
+        return f"channel:{self.sparsity!r}:l{self.norm}"
+
+    def mask(self, weight: torch.Tensor, *, layer_name: str = "") -> torch.Tensor:
+        rows = gemm_view(weight.detach()).to(torch.float64)
+        norms = torch.linalg.vector_norm(rows, ord=self.norm, dim=1)
+        keep_rows = top_k_mask(norms, kept_count(1.0 - self.sparsity, rows.shape[0]))
+        return keep_rows[:, None].expand(rows.shape).reshape(weight.shape)

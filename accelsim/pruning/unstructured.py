@@ -1,0 +1,36 @@
+"""Per-layer magnitude pruning (Han et al. 2015's criterion): each layer keeps its largest |w|."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+import torch
+
+from accelsim.pruning.base import PerLayerScheme, Sparsity, magnitude_scores
+from accelsim.pruning.selection import kept_count, top_k_mask
+
+
+def magnitude_mask(weight: torch.Tensor, density: float) -> torch.Tensor:
+    """Keep exactly `kept_count(density, numel)` weights of largest magnitude (ties: earlier flat index).
+
+    The same rule as torch.nn.utils.prune.l1_unstructured, but with half-up rounding and a defined tie order
+    (see selection.py); the mask is then written through prune.custom_from_mask."""
+    return top_k_mask(magnitude_scores(weight), kept_count(density, weight.numel()))
+
+
+class Unstructured(PerLayerScheme):
+    """Every layer pruned to the same sparsity by magnitude."""
+
+    syntax: ClassVar[str] = "unstructured:<sparsity>"
+    summary: ClassVar[str] = "per-layer magnitude pruning: each layer keeps its largest |w| (unstructured:0.9)"
+
+    kind: Literal["unstructured"] = "unstructured"
+    sparsity: Sparsity
+    """Fraction of each layer's weights set to zero."""
+
+    @property
+    def text(self) -> str:
+        return f"unstructured:{self.sparsity!r}"
+
+    def mask(self, weight: torch.Tensor, *, layer_name: str = "") -> torch.Tensor:
+        return magnitude_mask(weight, 1.0 - self.sparsity)
