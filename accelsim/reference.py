@@ -18,7 +18,7 @@ def effectual_macs(layer: Layer) -> int:
     """MACs whose activation and weight are both nonzero: the work a two-sided sparse design cannot skip."""
     input_mask = (layer.input != 0).astype(np.float64)
     weight_mask = (layer.weight != 0).astype(np.float64)
-    return int(round(_evaluate(layer, input_mask, weight_mask).sum()))
+    return round(float(_evaluate(layer, input_mask, weight_mask).sum()))
 
 
 def _evaluate(layer: Layer, x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -33,7 +33,7 @@ def _conv2d(x: np.ndarray, w: np.ndarray, stride: tuple[int, int], padding: tupl
             dilation: tuple[int, int], groups: int) -> np.ndarray:
     """Direct convolution as a sum over the R*S filter taps of batched GEMMs (one per group, broadcast), so that
     memory stays at one output-sized temporary however large R*S*C is."""
-    n, c, h, wd = x.shape
+    n, _, h, wd = x.shape
     k, c_per_group, r, s = w.shape
     k_per_group = k // groups
     x = np.pad(x, ((0, 0), (0, 0), (padding[0], padding[0]), (padding[1], padding[1])))

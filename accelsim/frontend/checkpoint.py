@@ -26,8 +26,9 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
             f"checkpoint {path} is not safe to load: it holds objects other than tensors and plain containers, "
             f"which torch.load(weights_only=True) refuses ({str(error).splitlines()[0]}). Save a state_dict "
             "instead: torch.save(model.state_dict(), path).") from None
-    except (RuntimeError, EOFError, OSError) as error:
-        raise CheckpointError(f"checkpoint {path} is not a readable torch file ({error})") from None
+    except Exception as error:  # torch raises many types on garbage (RuntimeError, KeyError, EOFError, ...)
+        raise CheckpointError(f"checkpoint {path} is not a readable torch file "
+                              f"({type(error).__name__}: {error})") from None
     if isinstance(loaded, dict):
         for key in ("state_dict", "model"):
             if isinstance(loaded.get(key), dict):

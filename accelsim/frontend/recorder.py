@@ -2,8 +2,9 @@
 
 Naming: the one conv/linear call of an `nn.Conv2d`/`nn.Linear` module takes the module's path (`layer1.0.conv1`),
 every other call takes `<module path>.<kind>` (`encoder.layer.0.attention.self.attention_scores`), with an index
-from 1 on for the second and later calls of one kind in one module call (`block.matmul`, `block.matmul1`). A module run more
-than once (weights shared across steps) gets `#2`, `#3` ... on its later calls, so names stay unique."""
+from 1 on for the second and later calls of one kind in one module call (`block.matmul`, `block.matmul1`).
+A module run more than once (weights shared across steps) gets `#2`, `#3` ... on its later calls, so names
+stay unique."""
 
 from __future__ import annotations
 

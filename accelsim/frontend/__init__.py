@@ -1,0 +1,1 @@
+"""Front end: torch models -> Workload (lowering), the model zoo, synthetic and SCALE-Sim workloads."""
