@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	$(BIN)/accelsim lower digits-cnn --prune unstructured:0.8 --input 16x1x8x8 -o out/digits-cnn-u80
+	$(BIN)/accelsim lower digits-cnn --prune global:0.8 --input 16x1x8x8 -o out/digits-cnn-g80
 	$(BIN)/accelsim lower resnet50 --prune unstructured:0.9 -o out/resnet50-u90
 
 test: setup

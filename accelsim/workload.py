@@ -31,9 +31,18 @@ class WorkloadError(ValueError):
     """A layer or workload that is inconsistent: the message names the layer (and file) and what is allowed."""
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
 def _pair(value: int | tuple[int, int], what: str, layer_name: str) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, int | np.integer) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int | np.integer) for v in pair):
+    if _is_int(value):
+        pair = (value, value)
+    elif isinstance(value, tuple | list):
+        pair = tuple(value)
+    else:
+        pair = ()
+    if len(pair) != 2 or not all(_is_int(v) for v in pair):
         raise WorkloadError(f"layer {layer_name!r}: {what} must be an int or a pair of ints, got {value!r}")
     return int(pair[0]), int(pair[1])
 
@@ -58,6 +67,9 @@ class Layer:
             raise WorkloadError(f"layer {self.name!r}: op {self.op!r} is not one of {', '.join(OPS)}")
         for attr in ("stride", "padding", "dilation"):
             object.__setattr__(self, attr, _pair(getattr(self, attr), attr, self.name))
+        if not _is_int(self.groups):
+            raise WorkloadError(f"layer {self.name!r}: groups must be an int, got {self.groups!r}")
+        object.__setattr__(self, "groups", int(self.groups))
         for attr in ("input", "weight"):
             array = np.asarray(getattr(self, attr))
             if array.dtype.kind not in "fiu":
@@ -113,7 +125,8 @@ class Layer:
         d = self.dims
         if self.op == "conv2d":
             group = f" g{d['G']}" if d["G"] > 1 else ""
-            stride = f"/{self.stride[0]}" if self.stride != (1, 1) else ""
+            stride = "" if self.stride == (1, 1) else f"/{self.stride[0]}" if self.stride[0] == self.stride[1] \
+                else f"/{self.stride[0]}x{self.stride[1]}"
             return (f"N{d['N']} C{d['C']} K{d['K']} {d['R']}x{d['S']}{stride}{group} "
                     f"{d['H']}x{d['W']}->{d['P']}x{d['Q']}")
         if self.op == "linear":
@@ -156,8 +169,9 @@ def _check_shapes(layer: Layer) -> None:
             fail("input.shape[1] (C) must equal weight.shape[1]")
     elif layer.input.shape[0] != layer.weight.shape[0] or layer.input.shape[2] != layer.weight.shape[1]:
         fail("needs input (G, N, C) and weight (G, C, K) with matching G and C")
-    if layer.op != "conv2d" and (layer.groups != 1 or layer.stride != (1, 1) or layer.padding != (0, 0)):
-        fail("stride, padding and groups apply to conv2d only")
+    if layer.op != "conv2d" and (layer.groups != 1 or layer.stride != (1, 1) or layer.padding != (0, 0)
+                                 or layer.dilation != (1, 1)):
+        fail("stride, padding, dilation and groups apply to conv2d only")
 
 
 @dataclass(frozen=True, eq=False)

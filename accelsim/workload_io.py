@@ -85,15 +85,20 @@ def load_workload(path: str | Path) -> Workload:
     if manifest.get("format_version") != FORMAT_VERSION:
         raise fail(f"format_version {manifest.get('format_version')!r} is not supported "
                    f"(this accelsim reads version {FORMAT_VERSION})")
+    layers_meta = manifest.get("layers")
+    if not isinstance(layers_meta, list) or not all(isinstance(meta, dict) for meta in layers_meta):
+        raise fail(f"{MANIFEST_NAME}: 'layers' must be a list of layer objects")
     try:
         with np.load(tensors_path, allow_pickle=False) as npz:
-            layers = [_load_layer(meta, npz, fail) for meta in manifest["layers"]]
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
-        if isinstance(error, WorkloadError):
+            layers = [_load_layer(meta, npz, fail) for meta in layers_meta]
+    except WorkloadError as error:
+        if str(error).startswith(f"workload {folder}:"):
             raise
+        raise fail(f"{MANIFEST_NAME} describes an invalid layer: {error}") from None
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
         raise fail(f"{TENSORS_NAME} is truncated or corrupted ({error})") from None
-    except KeyError as error:
-        raise fail(f"{MANIFEST_NAME} lacks the key {error}") from None
+    except (KeyError, TypeError) as error:
+        raise fail(f"{MANIFEST_NAME} lacks a key or has a value of the wrong type ({error!r})") from None
     return Workload(layers=tuple(layers), provenance=manifest.get("provenance", {}),
                     not_lowered=tuple(manifest.get("not_lowered", ())))
 

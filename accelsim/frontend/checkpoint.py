@@ -22,6 +22,8 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
+        if "global" not in str(error).lower():  # refused objects are named "Unsupported global: ..."; else garbage
+            raise CheckpointError(f"checkpoint {path} is not a readable torch file ({error})") from None
         raise CheckpointError(
             f"checkpoint {path} is not safe to load: it holds objects other than tensors and plain containers, "
             f"which torch.load(weights_only=True) refuses ({str(error).splitlines()[0]}). Save a state_dict "
@@ -57,8 +59,13 @@ def fold_prune_masks(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 def load_checkpoint(model: nn.Module, path: str | Path) -> None:
     """Load a state_dict into `model`; every missing or unexpected key is an error, named."""
     state = read_state_dict(path)
-    result = model.load_state_dict(state, strict=False)
-    if result.missing_keys or result.unexpected_keys:
+    expected = model.state_dict()
+    missing = [key for key in expected if key not in state]
+    unexpected = [key for key in state if key not in expected]
+    wrong_shape = [f"{key} {list(state[key].shape)} (model: {list(value.shape)})" for key, value in expected.items()
+                   if key in state and state[key].shape != value.shape]
+    if missing or unexpected or wrong_shape:  # checked before loading, so a misfit leaves the model untouched
         raise CheckpointError(f"checkpoint {path} does not fit {type(model).__name__}: missing keys "
-                              f"{result.missing_keys[:8] or 'none'}, unexpected keys "
-                              f"{result.unexpected_keys[:8] or 'none'}")
+                              f"{missing[:8] or 'none'}, unexpected keys {unexpected[:8] or 'none'}, wrong shapes "
+                              f"{wrong_shape[:8] or 'none'}")
+    model.load_state_dict(state)
