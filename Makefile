@@ -18,7 +18,7 @@ demo: setup
 	$(BIN)/accelsim lower resnet50 --prune unstructured:0.9 -o out/resnet50-u90
 
 test: setup
-	$(BIN)/ruff check accelsim tests benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 clean:
