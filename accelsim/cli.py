@@ -74,7 +74,7 @@ def _print_layer_table(workload, rows) -> None:
     for column, justify in (("layer", "left"), ("op", "left"), ("shape", "left"), ("weight dens.", "right"),
                             ("act. dens.", "right"), ("MACs", "right"), ("effectual MACs", "right"),
                             ("eff. %", "right")):
-        table.add_column(column, justify=justify, no_wrap=column != "layer")
+        table.add_column(column, justify=justify, no_wrap=column != "layer", overflow="fold")
     for row in rows:
         weight = f"{row.weight_density:.3f}" + ("" if row.weight_is_static else "*")
         table.add_row(row.name, row.op, row.shape, weight, f"{row.input_density:.3f}", f"{row.macs:,}",
