@@ -91,12 +91,10 @@ def _print_layer_table(workload, rows) -> None:
 
 def _print_prune_notes(built) -> None:
     report = built.prune_report
-    dense = [row for row in report.rows if not row.pruned and row.status != "pruned"]
     if report.scheme != "none":
         console.print(f"pruning {report.scheme}: weight density {report.density_before:.4f} -> "
                       f"{report.density_after:.4f} over {len(report.rows)} prunable weights")
-    for row in dense:
-        if report.scheme != "none":
+        for row in report.left_dense:
             console.print(f"  {row.name}: {row.status}")
     for key, value in built.notes.items():
         console.print(f"{key.replace('_', ' ')}: {value:.4f}")
