@@ -49,16 +49,18 @@ def build_workload(model: str, prune: str = "none", *, seed: int = 0, input_shap
                              f"{scheme.text!r} is not supported (use --prune none)")
         if input_shape is not None or checkpoint is not None:
             raise ValueError(f"{model} is a layer table: --input and --checkpoint apply to zoo models only")
-        return BuiltWorkload(_from_table(model, path, seed))
+        if model in synthetic:
+            from accelsim.frontend.synthetic import synthetic_workload
+
+            return BuiltWorkload(synthetic_workload(model, seed=seed))
+        return BuiltWorkload(_from_csv(path, seed))
     raise unknown_name("model", model, known_workload_names())
 
 
-def _from_table(model: str, path: Path, seed: int) -> Workload:
-    from accelsim.frontend.synthetic import synthetic_workload, workload_from_table
+def _from_csv(path: Path, seed: int) -> Workload:
+    from accelsim.frontend.synthetic import workload_from_table
 
-    if model in _synthetic_names():
-        return synthetic_workload(model, seed=seed)
-    first_line = path.read_text().lstrip().splitlines()[0] if path.stat().st_size else ""
+    first_line = (path.read_text().lstrip().splitlines() or [""])[0]
     if first_line.lower().startswith("layer"):  # SCALE-Sim topologies start with "Layer name," / "Layer,"
         from accelsim.frontend.scalesim_topology import read_scalesim_topology
 

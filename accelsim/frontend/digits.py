@@ -7,6 +7,7 @@ loaded with `weights_only=True`) keyed by a version, so a changed recipe retrain
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -46,8 +47,9 @@ class DigitsData:
     test_labels: torch.Tensor
 
 
+@functools.cache  # one split per process: the zoo reads it for inputs and for accuracy before and after pruning
 def load_digits_data() -> DigitsData:
-    """The fixed train/test split used for training and for every accuracy accelsim reports."""
+    """The fixed train/test split used for training and for every accuracy accelsim reports. Shared: read only."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
