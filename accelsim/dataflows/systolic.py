@@ -1,0 +1,224 @@
+"""Dense systolic array (output, weight or input stationary) with SCALE-Sim's timing conventions, plus an N:M mode.
+
+Timing: SCALE-Sim v3 (Samajdar et al.) maps a layer to operand matrices and folds them onto the R x C array; each
+fold takes a fixed number of cycles (fill, stream, drain), and a layer's compute cycles are folds x per-fold
+cycles. `fold_cycles` holds the formula; validation/scalesim/ holds SCALE-Sim's own outputs, which tests compare
+against exactly. Memory: three double-buffered SRAMs (ifmap, filter, ofmap) over DRAM; an operand is fetched from
+DRAM once if it fits half its SRAM, else once per pass the loop order makes over it. Bandwidth stalls are
+computed fold by fold (`accelsim.kernels.systolic.double_buffered_stalls`).
+
+N:M mode: weights stored N of every M along C (NVIDIA ASP layout) shorten the reduction by N/M, as sparse tensor
+cores and SCALE-Sim v3's layer-wise sparsity do. A layer whose weights do not fit N:M runs dense, and says so.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from accelsim.arch import Arch
+from accelsim.dataflows.gemm_view import GemmShape, conv_weight_matrix, gemm_operands, gemm_output_to_layer, gemm_shape
+from accelsim.dataflows.registry import register_dataflow
+from accelsim.kernels.systolic import STATIONARY_CODES, double_buffered_stalls, folded_gemm, nm_compress, nm_gemm
+from accelsim.reference import effectual_macs
+from accelsim.results import ActionCounts, LayerResult
+from accelsim.workload import Layer
+
+MEMORY_LEVELS = ("ifmap_sram", "filter_sram", "ofmap_sram", "dram")
+
+
+def fold_cycles(stationary: str, spatial_rows: int, spatial_cols: int, temporal: int, rows: int, cols: int) -> int:
+    """Cycles of one fold in SCALE-Sim: load/fill over the rows, stream the temporal dimension, skew and drain."""
+    return 2 * rows + cols + temporal - 2
+
+
+def operand_matrix_dims(stationary: str, shape: GemmShape) -> tuple[int, int, int]:
+    """(spatial rows Sr, spatial columns Sc, temporal T) of SCALE-Sim's operand matrices for one GEMM."""
+    if stationary == "os":
+        return shape.m, shape.k, shape.w
+    if stationary == "ws":
+        return shape.w, shape.k, shape.m
+    return shape.w, shape.m, shape.k
+
+
+def parse_nm(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    n, m = (int(part) for part in str(text).split(":"))
+    return n, m
+
+
+@register_dataflow("systolic")
+class Systolic:
+    """A rows x cols array of MACs fed from three SRAMs, in one of SCALE-Sim's three dataflows."""
+
+    class Config(BaseModel):
+        model_config = ConfigDict(extra="forbid", frozen=True)
+
+        stationary: Literal["os", "ws", "is"]
+        """Which operand stays in the PEs: outputs, weights or inputs."""
+        nm: str | None = None
+        """'N:M' turns on structured-sparse mode (e.g. '2:4'); left out: dense."""
+        ofmap_size: Literal["exact", "scalesim"] = "exact"
+        """'scalesim' counts ceil((H - R + stride) / stride) outputs per row, as SCALE-Sim does (one more than the
+        convolution has where the stride does not divide H - R); 'exact' uses the layer's true output size."""
+
+        @field_validator("nm")
+        @classmethod
+        def _nm_format(cls, value: str | None) -> str | None:
+            if value is None:
+                return None
+            parts = str(value).split(":")
+            if len(parts) != 2 or not all(p.isdigit() for p in parts) or not 0 < int(parts[0]) <= int(parts[1]):
+                raise ValueError(f"nm must look like 'N:M' with 0 < N <= M, e.g. '2:4'; got {value!r}")
+            return str(value)
+
+    def check_arch(self, arch: Arch) -> None:
+        missing = [name for name in MEMORY_LEVELS if name not in arch.memory]
+        if missing:
+            raise ValueError(f"memory needs levels {', '.join(MEMORY_LEVELS)}; missing {', '.join(missing)}")
+        if arch.pe_array.macs_per_pe != 1:
+            raise ValueError("a systolic PE holds one MAC: pe_array.macs_per_pe must be 1")
+
+    def dense_config(self, config: Config) -> Config:
+        return config.model_copy(update={"nm": None})
+
+    def simulate(self, layer: Layer, arch: Arch, *, compute_output: bool = False) -> LayerResult:
+        config: Systolic.Config = arch.dataflow.config
+        rows, cols = arch.pe_array.rows, arch.pe_array.cols
+        shape = gemm_shape(layer, *self._scalesim_output_size(layer, config))
+        notes: list[str] = []
+        nm = parse_nm(config.nm)
+        compressed = None
+        if nm is not None:
+            compressed, reason = _nm_compressed_weights(layer, *nm)
+            if compressed is None:
+                notes.append(f"runs dense: {reason}")
+                nm = None
+        reduction = shape.w if nm is None else shape.w // nm[1] * nm[0]
+        run_shape = GemmShape(m=shape.m, w=reduction, k=shape.k, count=shape.count)
+        sr, sc, t = operand_matrix_dims(config.stationary, run_shape)
+        row_folds, col_folds = math.ceil(sr / rows), math.ceil(sc / cols)
+        per_fold = fold_cycles(config.stationary, sr, sc, t, rows, cols)
+        folds = row_folds * col_folds * run_shape.count
+        compute_cycles = folds * per_fold
+        traffic = _traffic_words(config.stationary, run_shape, row_folds, col_folds)
+        dram_bytes = _dram_bytes(layer, arch, config.stationary, row_folds, col_folds, nm)
+        bandwidth = arch.bytes_per_cycle("dram")
+        stall = 0
+        if bandwidth is not None and folds > 1:
+            spread = np.full(folds, sum(dram_bytes.values()) / folds)
+            stall = double_buffered_stalls(np.full(folds, float(per_fold)), spread, float(bandwidth))
+        cycles = compute_cycles + stall
+        # Cycles beyond MACs / array size: fill and drain of every fold, then the PEs a partial fold leaves idle.
+        fill = folds * (per_fold - t)
+        busy = math.ceil(run_shape.macs / (rows * cols))
+        stalls = {"pipeline_fill": fill, "fragmentation": compute_cycles - fill - busy, "memory_bandwidth": stall}
+        output = self._output(layer, config, compressed, rows, cols) if compute_output else None
+        return LayerResult(
+            name=layer.name, op=layer.op, cycles=cycles, macs=layer.macs, macs_issued=run_shape.macs,
+            effectual_macs=effectual_macs(layer), multipliers=rows * cols,
+            actions=_actions(arch, run_shape.macs, traffic, dram_bytes), stall_cycles=stalls, output=output,
+            notes=tuple(notes))
+
+    @staticmethod
+    def _scalesim_output_size(layer: Layer, config: Config) -> tuple[int | None, int | None]:
+        if config.ofmap_size == "exact" or layer.op != "conv2d":
+            return None, None
+        d = layer.dims
+        sizes = []
+        for size, pad, tap, dilation, stride in zip((d["H"], d["W"]), layer.padding, (d["R"], d["S"]),
+                                                    layer.dilation, layer.stride, strict=True):
+            reach = dilation * (tap - 1) + 1
+            sizes.append(math.ceil((size + 2 * pad - reach + stride) / stride))
+        return sizes[0], sizes[1]
+
+    @staticmethod
+    def _output(layer: Layer, config: Config, compressed, rows: int, cols: int) -> np.ndarray:
+        """The layer's output through the array's fold order (dense) or through the N:M-compressed weights."""
+        code = STATIONARY_CODES[config.stationary]
+        outputs = []
+        for group, (a, b) in enumerate(gemm_operands(layer)):
+            if compressed is None:
+                outputs.append(folded_gemm(a, b, rows, cols, code))
+            else:
+                values, indices = compressed[group]
+                outputs.append(nm_gemm(a, values, indices))
+        return gemm_output_to_layer(layer, outputs)
+
+
+def _traffic_words(stationary: str, shape: GemmShape, row_folds: int, col_folds: int) -> dict[str, int]:
+    """SRAM words moved, as SCALE-Sim's demand matrices count them (one read per operand element a fold streams)."""
+    m, w, k, g = shape.m, shape.w, shape.k, shape.count
+    if stationary == "os":
+        words = {"ifmap_read": m * w * col_folds, "filter_read": w * k * row_folds, "ofmap_write": m * k}
+    elif stationary == "ws":
+        words = {"ifmap_read": m * w * col_folds, "filter_read": w * k, "ofmap_write": m * k * row_folds}
+    else:
+        words = {"ifmap_read": w * m, "filter_read": k * w * col_folds, "ofmap_write": k * m * row_folds}
+    return {key: value * g for key, value in words.items()}
+
+
+def _dram_bytes(layer: Layer, arch: Arch, stationary: str, row_folds: int, col_folds: int, nm) -> dict[str, int]:
+    """DRAM bytes per operand: once if the operand fits half its (double-buffered) SRAM, else once per pass."""
+    act_bytes, weight_bytes = arch.data.activation_bits / 8, arch.data.weight_bits / 8
+    ifmap = layer.input.size * act_bytes
+    weights = layer.weight.size * weight_bytes * (1 if nm is None else nm[0] / nm[1])
+    ofmap = math.prod(layer.output_shape) * act_bytes
+    passes = {"os": (col_folds, 1, 1), "ws": (col_folds, 1, row_folds), "is": (1, col_folds, row_folds)}[stationary]
+
+    def fetched(footprint: float, level: str, sweeps: int) -> float:
+        spec = arch.memory[level]
+        usable = spec.capacity_bytes / (2 if spec.double_buffered else 1)
+        return footprint if footprint <= usable else footprint * sweeps
+
+    psum_passes = passes[2]
+    ofmap_written = fetched(ofmap, "ofmap_sram", psum_passes)
+    return {"ifmap_read": round(fetched(ifmap, "ifmap_sram", passes[0])),
+            "filter_read": round(fetched(weights, "filter_sram", passes[1])),
+            "ofmap_write": round(ofmap_written), "ofmap_read": round(ofmap_written - ofmap)}
+
+
+def _actions(arch: Arch, macs: int, words: dict[str, int], dram_bytes: dict[str, int]) -> ActionCounts:
+    def accesses(level: str, count_bits: float) -> int:
+        return math.ceil(count_bits / arch.memory[level].width_bits)
+
+    act_bits, weight_bits = arch.data.activation_bits, arch.data.weight_bits
+    return ActionCounts({
+        ("mac", "compute"): macs,
+        ("ifmap_sram", "read"): accesses("ifmap_sram", words["ifmap_read"] * act_bits),
+        ("filter_sram", "read"): accesses("filter_sram", words["filter_read"] * weight_bits),
+        ("ofmap_sram", "write"): accesses("ofmap_sram", words["ofmap_write"] * act_bits),
+        ("dram", "read"): accesses("dram", (dram_bytes["ifmap_read"] + dram_bytes["filter_read"]
+                                            + dram_bytes["ofmap_read"]) * 8),
+        ("dram", "write"): accesses("dram", dram_bytes["ofmap_write"] * 8),
+    })
+
+
+def _nm_compressed_weights(layer: Layer, n: int, m: int):
+    """Per-group (values, indices) of the weight compressed N:M along C, or (None, reason) when it does not fit."""
+    if not layer.weight_is_static:
+        return None, "the right operand is an activation, which N:M hardware cannot compress ahead of time"
+    c_per_group = layer.dims["C"] // layer.dims["G"]
+    if c_per_group % m:
+        return None, f"C per group ({c_per_group}) is not a multiple of M={m}"
+    compressed = []
+    for _, b in _weight_matrices(layer):
+        values, indices, fits = nm_compress(b, n, m)
+        if not fits:
+            return None, f"its weights are not {n}:{m} (some group of {m} along C has more than {n} nonzeros)"
+        compressed.append((values, indices))
+    return compressed, ""
+
+
+def _weight_matrices(layer: Layer):
+    w = layer.weight.astype(np.float64)
+    if layer.op == "linear":
+        return [(0, np.ascontiguousarray(w.T))]
+    if layer.op == "matmul":
+        return [(g, np.ascontiguousarray(w[g])) for g in range(w.shape[0])]
+    k_per_group = layer.dims["K"] // layer.dims["G"]
+    return [(g, conv_weight_matrix(w[g * k_per_group:(g + 1) * k_per_group])) for g in range(layer.dims["G"])]

@@ -1,0 +1,112 @@
+"""Kernels of the systolic baseline: the GEMM computed fold by fold in the array's schedule, N:M compression of the
+weight operand with the product over the compressed form, and double-buffered memory stalls fold by fold."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+STATIONARY_CODES = {"os": 0, "ws": 1, "is": 2}
+
+
+@njit(cache=True)
+def folded_gemm(a, b, rows, cols, stationary):
+    """out = a @ b (a: M x W, b: W x K, float64) accumulated in the order the array's folds produce it.
+
+    The array's rows and columns span (M, K) for output stationary, (W, K) for weight stationary and (W, M) for
+    input stationary; each fold adds its block of products, so a fold that were skipped or run twice would show.
+    """
+    m, w = a.shape
+    k = b.shape[1]
+    out = np.zeros((m, k))
+    if stationary == 0:
+        spans = (m, k)
+    elif stationary == 1:
+        spans = (w, k)
+    else:
+        spans = (w, m)
+    row_folds = (spans[0] + rows - 1) // rows
+    col_folds = (spans[1] + cols - 1) // cols
+    for fc in range(col_folds):
+        for fr in range(row_folds):
+            r0, r1 = fr * rows, min((fr + 1) * rows, spans[0])
+            c0, c1 = fc * cols, min((fc + 1) * cols, spans[1])
+            if stationary == 0:
+                for i in range(r0, r1):
+                    for j in range(c0, c1):
+                        acc = 0.0
+                        for t in range(w):
+                            acc += a[i, t] * b[t, j]
+                        out[i, j] += acc
+            elif stationary == 1:
+                for i in range(m):
+                    for j in range(c0, c1):
+                        acc = 0.0
+                        for t in range(r0, r1):
+                            acc += a[i, t] * b[t, j]
+                        out[i, j] += acc
+            else:
+                for i in range(c0, c1):
+                    for j in range(k):
+                        acc = 0.0
+                        for t in range(r0, r1):
+                            acc += a[i, t] * b[t, j]
+                        out[i, j] += acc
+    return out
+
+
+@njit(cache=True)
+def nm_compress(b, n, m):
+    """Compress b (W x K) to N of every M along W: values and indices of shape (W // M * N, K).
+
+    Returns (values, indices, fits): fits is False when some group of M holds more than N nonzeros (then the
+    compressed form would drop work and must not be used). Groups with fewer nonzeros are padded with zero values
+    pointing at the group's first row, as sparse tensor cores store them. W must be a multiple of M.
+    """
+    w, k = b.shape
+    groups = w // m
+    values = np.zeros((groups * n, k))
+    indices = np.zeros((groups * n, k), dtype=np.int64)
+    fits = True
+    for j in range(k):
+        for g in range(groups):
+            slot = 0
+            for t in range(g * m, (g + 1) * m):
+                if b[t, j] != 0.0:
+                    if slot == n:
+                        fits = False
+                        break
+                    values[g * n + slot, j] = b[t, j]
+                    indices[g * n + slot, j] = t
+                    slot += 1
+            for pad in range(slot, n):
+                indices[g * n + pad, j] = g * m
+    return values, indices, fits
+
+
+@njit(cache=True)
+def nm_gemm(a, values, indices):
+    """a (M x W) times the N:M-compressed weight: each compressed entry selects its activation by index."""
+    m = a.shape[0]
+    wc, k = values.shape
+    out = np.zeros((m, k))
+    for i in range(m):
+        for j in range(k):
+            acc = 0.0
+            for t in range(wc):
+                acc += a[i, indices[t, j]] * values[t, j]
+            out[i, j] = acc
+    return out
+
+
+@njit(cache=True)
+def double_buffered_stalls(fold_cycles, fold_dram_bytes, bytes_per_cycle):
+    """Stall cycles when fold f's operands (fold_dram_bytes[f]) stream from DRAM into the idle buffer half while
+    fold f - 1 computes: fold f waits max(0, transfer - previous fold's compute). The first fold's data is
+    prefetched before the layer starts (SCALE-Sim's convention), so it never stalls."""
+    stalls = 0.0
+    for f in range(1, fold_cycles.shape[0]):
+        transfer = fold_dram_bytes[f] / bytes_per_cycle
+        if transfer > fold_cycles[f - 1]:
+            stalls += transfer - fold_cycles[f - 1]
+    return int(np.ceil(stalls - 1e-9))

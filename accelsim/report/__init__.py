@@ -1,0 +1,1 @@
+"""Presenting results: terminal tables (`table`) and matplotlib figures (`plots`)."""

@@ -1,0 +1,65 @@
+"""A `NetworkResult` as rich tables: one row per layer, then totals and the dense reference."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from accelsim.network_result import NetworkResult
+
+
+def _engineering(value: float, unit: str) -> str:
+    for scale, prefix in ((1e-12, "p"), (1e-9, "n"), (1e-6, "µ"), (1e-3, "m"), (1.0, "")):
+        if abs(value) < scale * 1000:
+            return f"{value / scale:.3g} {prefix}{unit}"
+    return f"{value:.3g} {unit}"
+
+
+def layer_table(result: NetworkResult) -> Table:
+    title = f"{result.workload} on {result.arch}"
+    table = Table(title=title, title_justify="left")
+    columns = ["layer", "op", "cycles", "time", "MACs", "effectual", "util. %", "stalls", "energy"]
+    if result.has_dense_reference:
+        columns.append("speedup")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("layer", "op", "stalls") else "right",
+                         overflow="fold", no_wrap=column not in ("layer", "stalls"))
+    for row in result.rows:
+        layer = row.result
+        stalls = ", ".join(f"{cause} {100 * cycles / layer.cycles:.0f}%"
+                           for cause, cycles in layer.stall_cycles.items() if 200 * cycles >= layer.cycles) or "-"
+        cells = [layer.name, layer.op, f"{layer.cycles:,}", _engineering(row.latency_s, "s"), f"{layer.macs:,}",
+                 f"{layer.effectual_macs:,}", f"{100 * layer.utilization:.1f}", stalls,
+                 _engineering(row.total_energy_pj * 1e-12, "J")]
+        if result.has_dense_reference:
+            cells.append(f"{row.speedup:.2f}x")
+        table.add_row(*cells)
+    table.add_section()
+    macs = sum(row.result.macs for row in result.rows)
+    effectual = sum(row.result.effectual_macs for row in result.rows)
+    issued = sum(row.result.macs_issued for row in result.rows)
+    multiplier_cycles = sum(row.result.cycles * row.result.multipliers for row in result.rows)
+    stalls = ", ".join(f"{cause} {100 * cycles / result.cycles:.0f}%" for cause, cycles in result.stall_cycles.items()
+                       if 200 * cycles >= result.cycles)
+    total = [f"total ({len(result.rows)} layers)", "", f"{result.cycles:,}", _engineering(result.latency_s, "s"),
+             f"{macs:,}", f"{effectual:,}", f"{100 * issued / max(multiplier_cycles, 1):.1f}", stalls or "-",
+             _engineering(result.energy_pj * 1e-12, "J")]
+    if result.has_dense_reference:
+        total.append(f"{result.speedup:.2f}x")
+    table.add_row(*total)
+    return table
+
+
+def summary_lines(result: NetworkResult) -> list[str]:
+    lines = [f"latency {_engineering(result.latency_s, 's')} for {result.inferences} inference(s): "
+             f"{result.inferences / result.latency_s:,.1f} inferences/s, "
+             f"{result.inferences / (result.energy_pj * 1e-12):,.1f} inferences/J"]
+    breakdown = result.energy_by_category_pj
+    total = sum(breakdown.values()) or 1.0
+    lines.append("energy: " + ", ".join(f"{category} {100 * value / total:.1f}%"
+                                        for category, value in breakdown.items() if value))
+    if result.has_dense_reference:
+        lines.append(f"dense reference {result.dense_arch}: {result.dense_cycles:,} cycles, "
+                     f"{_engineering(result.dense_energy_pj * 1e-12, 'J')}; speedup {result.speedup:.2f}x, "
+                     f"energy ratio {result.energy_ratio:.2f}x")
+    lines += list(result.notes)
+    return lines

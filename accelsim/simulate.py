@@ -1,0 +1,72 @@
+"""Whole-network runs: every layer of a workload through an arch's dataflow, priced, next to the dense reference."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from accelsim.arch import Arch, DataflowSpec, resolve_dense_twin
+from accelsim.dataflows.registry import get_dataflow
+from accelsim.energy import EnergyModel
+from accelsim.network_result import LayerRow, NetworkResult
+from accelsim.workload import Workload
+
+
+def dense_reference_arch(arch: Arch) -> Arch:
+    """The arch's dense twin when it names one, else the same arch with its dataflow's sparsity support off."""
+    twin = resolve_dense_twin(arch)
+    if twin is not None:
+        return twin
+    dataflow = get_dataflow(arch.dataflow.kind)()
+    dense_config = dataflow.dense_config(arch.dataflow.config)
+    if dense_config == arch.dataflow.config:
+        return arch
+    spec = DataflowSpec(kind=arch.dataflow.kind, config=dense_config)
+    return arch.model_copy(update={"name": f"{arch.name} (sparsity off)", "dataflow": spec})
+
+
+def simulate(workload: Workload, arch: Arch, *, dense_reference: bool = True, compute_output: bool = False,
+             on_layer: Callable[[LayerRow], None] | None = None) -> NetworkResult:
+    """Simulate every layer in order. `on_layer` sees each finished row (progress bars, saving partial results)."""
+    dataflow = get_dataflow(arch.dataflow.kind)()
+    energy = EnergyModel.for_arch(arch)
+    dense_arch = dense_reference_arch(arch) if dense_reference else None
+    same_as_dense = dense_arch is arch
+    if dense_arch is not None and not same_as_dense:
+        dense_dataflow = get_dataflow(dense_arch.dataflow.kind)()
+        dense_energy = EnergyModel.for_arch(dense_arch)
+    rows = []
+    for layer in workload.layers:
+        result = dataflow.simulate(layer, arch, compute_output=compute_output)
+        latency_s = result.cycles / arch.clock_hz
+        energy_pj = energy.breakdown_pj(result.actions, latency_s)
+        dense = {}
+        if same_as_dense:
+            dense = {"dense_cycles": result.cycles, "dense_latency_s": latency_s,
+                     "dense_energy_pj": sum(energy_pj.values())}
+        elif dense_arch is not None:
+            reference = dense_dataflow.simulate(layer, dense_arch)
+            reference_latency_s = reference.cycles / dense_arch.clock_hz
+            dense = {"dense_cycles": reference.cycles, "dense_latency_s": reference_latency_s,
+                     "dense_energy_pj": sum(dense_energy.breakdown_pj(reference.actions, reference_latency_s).values())}
+        row = LayerRow(result=result, latency_s=latency_s, energy_pj=energy_pj, **dense)
+        rows.append(row)
+        if on_layer is not None:
+            on_layer(row)
+    provenance = dict(workload.provenance)
+    return NetworkResult(arch=arch.name, workload=_workload_name(provenance), rows=tuple(rows),
+                         inferences=_inferences(provenance), dense_arch=None if dense_arch is None else dense_arch.name,
+                         provenance=provenance, notes=energy.notes)
+
+
+def _workload_name(provenance: dict) -> str:
+    model = str(provenance.get("model", "workload"))
+    scheme = provenance.get("scheme")
+    return f"{model} ({scheme})" if scheme and scheme != "none" else model
+
+
+def _inferences(provenance: dict) -> int:
+    """The workload's batch: an explicit 'batch', else the first dimension of the recorded input shape."""
+    if isinstance(provenance.get("batch"), int):
+        return max(1, provenance["batch"])
+    shape = provenance.get("input_shape")
+    return max(1, int(shape[0])) if isinstance(shape, list | tuple) and shape else 1
