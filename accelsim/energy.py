@@ -49,7 +49,8 @@ class EnergyTable(BaseModel):
     leakage_mw_per_kb_sram: PositiveFloat | None = None
 
     def scaled(self, factor: float, node_nm: int) -> EnergyTable:
-        """Every dynamic energy times `factor` (leakage is left out: its scaling is not a dynamic-energy factor)."""
+        """Every on-chip dynamic energy times `factor`. DRAM is off chip and keeps its energy; leakage is left out
+        (its scaling is not a dynamic-energy factor)."""
 
         def points(items: list[SizePoint]) -> list[SizePoint]:
             return [SizePoint(size_bytes=p.size_bytes, read_pj_per_bit=p.read_pj_per_bit * factor,
@@ -59,7 +60,7 @@ class EnergyTable(BaseModel):
                            mac_pj={key: value * factor for key, value in self.mac_pj.items()},
                            register_file=points(self.register_file), sram=points(self.sram),
                            noc_pj_per_bit_per_hop=self.noc_pj_per_bit_per_hop * factor,
-                           dram_pj_per_bit=self.dram_pj_per_bit * factor, leakage_mw_per_kb_sram=None)
+                           dram_pj_per_bit=self.dram_pj_per_bit, leakage_mw_per_kb_sram=None)
 
 
 class NodeScaling(BaseModel):
@@ -136,8 +137,8 @@ class EnergyModel:
                 raise ArchError(f"{arch.source}: technology_nm: no scaling factor for {missing} nm; "
                                 f"arch_configs/energy/scaling.yaml has {sorted(factors)}")
             factor = factors[arch.technology_nm] / factors[table.node_nm]
-            notes.append(f"dynamic energies scaled x{factor:.3f} from {table.node_nm} nm to {arch.technology_nm} nm "
-                         f"(arch_configs/energy/scaling.yaml)")
+            notes.append(f"on-chip dynamic energies scaled x{factor:.3f} from {table.node_nm} nm to "
+                         f"{arch.technology_nm} nm (arch_configs/energy/scaling.yaml); DRAM unscaled")
             table = table.scaled(factor, arch.technology_nm)
         prices: dict[tuple[str, str], float] = {}
         categories: dict[str, str] = {"mac": "mac"}

@@ -6,21 +6,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from arch_samples import GOOD
 
 from accelsim.arch import ArchError, apply_overrides, arch_from_dict, known_archs, load_arch
-
-GOOD = {
-    "name": "tiny",
-    "clock_mhz": 500,
-    "pe_array": {"rows": 4, "cols": 2},
-    "memory": {
-        "ifmap_sram": {"kind": "sram", "size_bytes": 4096, "width_bits": 64},
-        "filter_sram": {"kind": "sram", "size_bytes": 4096, "width_bits": 64},
-        "ofmap_sram": {"kind": "sram", "size_bytes": 4096, "width_bits": 64},
-        "dram": {"kind": "dram", "width_bits": 64},
-    },
-    "dataflow": {"kind": "systolic", "stationary": "ws"},
-}
 
 
 def write(tmp_path: Path, data, name="arch.yaml") -> Path:

@@ -7,8 +7,9 @@ against exactly. Memory: three double-buffered SRAMs (ifmap, filter, ofmap) over
 DRAM once if it fits half its SRAM, else once per pass the loop order makes over it. Bandwidth stalls are
 computed fold by fold (`accelsim.kernels.systolic.double_buffered_stalls`).
 
-N:M mode: weights stored N of every M along C (NVIDIA ASP layout) shorten the reduction by N/M, as sparse tensor
-cores and SCALE-Sim v3's layer-wise sparsity do. A layer whose weights do not fit N:M runs dense, and says so.
+N:M mode: weights stored N of every M consecutive reduction elements in (r, s, c) order (along C when M divides C,
+NVIDIA ASP's layout) shorten the reduction to floor(W/M)*N + min(W mod M, N), as sparse tensor cores and SCALE-Sim
+v3's layer-wise sparsity do. The layer's real weights are checked: a layer that does not fit runs dense, and says so.
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from accelsim.arch import Arch
 from accelsim.dataflows.gemm_view import GemmShape, conv_weight_matrix, gemm_operands, gemm_output_to_layer, gemm_shape
 from accelsim.dataflows.registry import register_dataflow
-from accelsim.kernels.systolic import STATIONARY_CODES, double_buffered_stalls, folded_gemm, nm_compress, nm_gemm
+from accelsim.kernels.systolic import (
+    STATIONARY_CODES,
+    double_buffered_stalls,
+    folded_gemm,
+    nm_compress,
+    nm_compressed_length,
+    nm_gemm,
+)
 from accelsim.reference import effectual_macs
 from accelsim.results import ActionCounts, LayerResult
 from accelsim.workload import Layer
@@ -30,8 +38,15 @@ from accelsim.workload import Layer
 MEMORY_LEVELS = ("ifmap_sram", "filter_sram", "ofmap_sram", "dram")
 
 
-def fold_cycles(stationary: str, spatial_rows: int, spatial_cols: int, temporal: int, rows: int, cols: int) -> int:
-    """Cycles of one fold in SCALE-Sim: load/fill over the rows, stream the temporal dimension, skew and drain."""
+def fold_cycles(stationary: str, temporal: int, rows: int, cols: int) -> int:
+    """Cycles of one fold, as the rows of SCALE-Sim's demand matrices (compute/systolic_compute_{os,ws,is}.py).
+
+    Output stationary streams T operand pairs skewed over the rows and drains over the columns: T + R + C - 2.
+    Weight and input stationary first load the stationary operand (R cycles), then stream and drain:
+    2R + C + T - 2. See validation/scalesim/FORMULAS.md.
+    """
+    if stationary == "os":
+        return temporal + rows + cols - 2
     return 2 * rows + cols + temporal - 2
 
 
@@ -61,7 +76,9 @@ class Systolic:
         stationary: Literal["os", "ws", "is"]
         """Which operand stays in the PEs: outputs, weights or inputs."""
         nm: str | None = None
-        """'N:M' turns on structured-sparse mode (e.g. '2:4'); left out: dense."""
+        """'N:M' turns on structured-sparse mode (e.g. '2:4'); 'detect' supports any N:M with M in 2, 4, 8, 16 and
+        gives each layer the pattern that stores its real weights in the fewest slots (SCALE-Sim v3's layer-wise
+        sparsity); left out: dense."""
         ofmap_size: Literal["exact", "scalesim"] = "exact"
         """'scalesim' counts ceil((H - R + stride) / stride) outputs per row, as SCALE-Sim does (one more than the
         convolution has where the stride does not divide H - R); 'exact' uses the layer's true output size."""
@@ -69,11 +86,11 @@ class Systolic:
         @field_validator("nm")
         @classmethod
         def _nm_format(cls, value: str | None) -> str | None:
-            if value is None:
-                return None
+            if value is None or value == "detect":
+                return value
             parts = str(value).split(":")
             if len(parts) != 2 or not all(p.isdigit() for p in parts) or not 0 < int(parts[0]) <= int(parts[1]):
-                raise ValueError(f"nm must look like 'N:M' with 0 < N <= M, e.g. '2:4'; got {value!r}")
+                raise ValueError(f"nm must be 'detect' or look like 'N:M' with 0 < N <= M, e.g. '2:4'; got {value!r}")
             return str(value)
 
     def check_arch(self, arch: Arch) -> None:
@@ -91,20 +108,23 @@ class Systolic:
         rows, cols = arch.pe_array.rows, arch.pe_array.cols
         shape = gemm_shape(layer, *self._scalesim_output_size(layer, config))
         notes: list[str] = []
-        nm = parse_nm(config.nm)
+        nm = _detect_nm(layer) if config.nm == "detect" else parse_nm(config.nm)
+        if config.nm == "detect" and nm is None:
+            notes.append("runs dense: no N:M pattern (M <= 16) stores its weights in fewer slots")
         compressed = None
         if nm is not None:
             compressed, reason = _nm_compressed_weights(layer, *nm)
             if compressed is None:
                 notes.append(f"runs dense: {reason}")
                 nm = None
-        reduction = shape.w if nm is None else shape.w // nm[1] * nm[0]
+        reduction = shape.w if nm is None else nm_compressed_length(shape.w, *nm)
         run_shape = GemmShape(m=shape.m, w=reduction, k=shape.k, count=shape.count)
         sr, sc, t = operand_matrix_dims(config.stationary, run_shape)
         row_folds, col_folds = math.ceil(sr / rows), math.ceil(sc / cols)
-        per_fold = fold_cycles(config.stationary, sr, sc, t, rows, cols)
+        per_fold = fold_cycles(config.stationary, t, rows, cols)
         folds = row_folds * col_folds * run_shape.count
-        compute_cycles = folds * per_fold
+        # SCALE-Sim reports the index of the last cycle (its demand matrices' rows minus one).
+        compute_cycles = folds * per_fold - 1
         traffic = _traffic_words(config.stationary, run_shape, row_folds, col_folds)
         dram_bytes = _dram_bytes(layer, arch, config.stationary, row_folds, col_folds, nm)
         bandwidth = arch.bytes_per_cycle("dram")
@@ -114,8 +134,8 @@ class Systolic:
             stall = double_buffered_stalls(np.full(folds, float(per_fold)), spread, float(bandwidth))
         cycles = compute_cycles + stall
         # Cycles beyond MACs / array size: fill and drain of every fold, then the PEs a partial fold leaves idle.
-        fill = folds * (per_fold - t)
-        busy = math.ceil(run_shape.macs / (rows * cols))
+        fill = max(folds * (per_fold - t) - 1, 0)
+        busy = min(math.ceil(run_shape.macs / (rows * cols)), compute_cycles - fill)
         stalls = {"pipeline_fill": fill, "fragmentation": compute_cycles - fill - busy, "memory_bandwidth": stall}
         output = self._output(layer, config, compressed, rows, cols) if compute_output else None
         return LayerResult(
@@ -198,18 +218,38 @@ def _actions(arch: Arch, macs: int, words: dict[str, int], dram_bytes: dict[str,
     })
 
 
+def _detect_nm(layer: Layer, largest_m: int = 16) -> tuple[int, int] | None:
+    """The (N, M) with M in 2, 4, .., largest_m whose compressed reduction is shortest for this layer's weights (ties:
+    the smaller M), or None when no pattern beats dense. N is the most nonzeros any group of M holds."""
+    if not layer.weight_is_static:
+        return None
+    matrices = [b for _, b in _weight_matrices(layer)]
+    w = matrices[0].shape[0]
+    best, best_length = None, w
+    m = 2
+    while m <= largest_m:
+        n = 0
+        for b in matrices:
+            padded = np.zeros((-(-w // m) * m, b.shape[1]), dtype=bool)
+            padded[:w] = b != 0
+            n = max(n, int(padded.reshape(-1, m, b.shape[1]).sum(axis=1).max(initial=0)))
+        length = nm_compressed_length(w, max(n, 1), m)
+        if n < m and length < best_length:
+            best, best_length = (max(n, 1), m), length
+        m *= 2
+    return best
+
+
 def _nm_compressed_weights(layer: Layer, n: int, m: int):
     """Per-group (values, indices) of the weight compressed N:M along C, or (None, reason) when it does not fit."""
     if not layer.weight_is_static:
         return None, "the right operand is an activation, which N:M hardware cannot compress ahead of time"
-    c_per_group = layer.dims["C"] // layer.dims["G"]
-    if c_per_group % m:
-        return None, f"C per group ({c_per_group}) is not a multiple of M={m}"
     compressed = []
     for _, b in _weight_matrices(layer):
         values, indices, fits = nm_compress(b, n, m)
         if not fits:
-            return None, f"its weights are not {n}:{m} (some group of {m} along C has more than {n} nonzeros)"
+            return None, (f"its weights are not {n}:{m} (some group of {m} consecutive reduction elements, "
+                          f"(r, s, c) order, has more than {n} nonzeros)")
         compressed.append((values, indices))
     return compressed, ""
 

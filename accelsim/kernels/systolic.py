@@ -55,32 +55,42 @@ def folded_gemm(a, b, rows, cols, stationary):
     return out
 
 
+def nm_compressed_length(w, n, m):
+    """Slots of a reduction of length w stored N:M: N per full group of M, min(N, rest) for a last partial group
+    (SCALE-Sim v3's count: floor(w / M) * N + min(w mod M, N))."""
+    return (w // m) * n + min(w % m, n)
+
+
 @njit(cache=True)
 def nm_compress(b, n, m):
-    """Compress b (W x K) to N of every M along W: values and indices of shape (W // M * N, K).
+    """Compress b (W x K) to N of every M consecutive rows: values and indices of shape (nm_compressed_length, K).
 
-    Returns (values, indices, fits): fits is False when some group of M holds more than N nonzeros (then the
+    Returns (values, indices, fits): fits is False when some group holds more nonzeros than its slots (then the
     compressed form would drop work and must not be used). Groups with fewer nonzeros are padded with zero values
-    pointing at the group's first row, as sparse tensor cores store them. W must be a multiple of M.
+    pointing at the group's first row, as sparse tensor cores store them.
     """
     w, k = b.shape
-    groups = w // m
-    values = np.zeros((groups * n, k))
-    indices = np.zeros((groups * n, k), dtype=np.int64)
+    length = (w // m) * n + min(w % m, n)
+    values = np.zeros((length, k))
+    indices = np.zeros((length, k), dtype=np.int64)
     fits = True
     for j in range(k):
-        for g in range(groups):
+        base = 0
+        for start in range(0, w, m):
+            stop = min(start + m, w)
+            slots = min(n, stop - start)
             slot = 0
-            for t in range(g * m, (g + 1) * m):
+            for t in range(start, stop):
                 if b[t, j] != 0.0:
-                    if slot == n:
+                    if slot == slots:
                         fits = False
                         break
-                    values[g * n + slot, j] = b[t, j]
-                    indices[g * n + slot, j] = t
+                    values[base + slot, j] = b[t, j]
+                    indices[base + slot, j] = t
                     slot += 1
-            for pad in range(slot, n):
-                indices[g * n + pad, j] = g * m
+            for pad in range(slot, slots):
+                indices[base + pad, j] = start
+            base += slots
     return values, indices, fits
 
 
