@@ -95,7 +95,8 @@ def read_scalesim_cfg(path: Path) -> dict[str, Any]:
     name = values.get("general", {}).get("run_name", path.stem)
 
     def sram(key: str) -> dict[str, Any]:
-        return {"kind": "sram", "size_bytes": _int(path, presets, key) * 1024, "width_bits": 64,
+        # One access per 1-byte word, as SCALE-Sim counts SRAM reads and writes.
+        return {"kind": "sram", "size_bytes": _int(path, presets, key) * 1024, "width_bits": 8,
                 "double_buffered": True}
 
     return {

@@ -126,11 +126,11 @@ class Systolic:
         # SCALE-Sim reports the index of the last cycle (its demand matrices' rows minus one).
         compute_cycles = folds * per_fold - 1
         traffic = _traffic_words(config.stationary, run_shape, row_folds, col_folds)
-        dram_bytes = _dram_bytes(layer, arch, config.stationary, row_folds, col_folds, nm)
+        dram_bytes = _dram_bytes(layer, arch, config.stationary, run_shape, row_folds, col_folds, nm)
         bandwidth = arch.bytes_per_cycle("dram")
         stall = 0
         if bandwidth is not None and folds > 1:
-            spread = np.full(folds, sum(dram_bytes.values()) / folds)
+            spread = np.full(folds, dram_bytes["streamed"] / folds)
             stall = double_buffered_stalls(np.full(folds, float(per_fold)), spread, float(bandwidth))
         cycles = compute_cycles + stall
         # Cycles beyond MACs / array size: fill and drain of every fold, then the PEs a partial fold leaves idle.
@@ -182,24 +182,39 @@ def _traffic_words(stationary: str, shape: GemmShape, row_folds: int, col_folds:
     return {key: value * g for key, value in words.items()}
 
 
-def _dram_bytes(layer: Layer, arch: Arch, stationary: str, row_folds: int, col_folds: int, nm) -> dict[str, int]:
-    """DRAM bytes per operand: once if the operand fits half its (double-buffered) SRAM, else once per pass."""
+def _dram_bytes(layer: Layer, arch: Arch, stationary: str, shape: GemmShape, row_folds: int, col_folds: int,
+                nm) -> dict[str, int]:
+    """DRAM bytes per operand, and how many of them stream while the array computes ("streamed").
+
+    An operand that fits half its double-buffered SRAM is fetched once, before the layer starts (SCALE-Sim's
+    prefetch; in a network it overlaps the previous layer), and an output that fits drains after it. An operand
+    that does not fit is fetched once per pass the loop order makes over it (for fc: for fr), while the array
+    computes. Weight and input stationary accumulate a column fold's partial sums (M x C or K x C words) over its
+    row folds: if that block does not fit the ofmap SRAM they spill to DRAM and are read back once per row fold.
+    """
     act_bytes, weight_bytes = arch.data.activation_bits / 8, arch.data.weight_bits / 8
     ifmap = layer.input.size * act_bytes
     weights = layer.weight.size * weight_bytes * (1 if nm is None else nm[0] / nm[1])
     ofmap = math.prod(layer.output_shape) * act_bytes
     passes = {"os": (col_folds, 1, 1), "ws": (col_folds, 1, row_folds), "is": (1, col_folds, row_folds)}[stationary]
 
-    def fetched(footprint: float, level: str, sweeps: int) -> float:
+    def fits(footprint: float, level: str) -> bool:
         spec = arch.memory[level]
-        usable = spec.capacity_bytes / (2 if spec.double_buffered else 1)
-        return footprint if footprint <= usable else footprint * sweeps
+        return footprint <= spec.capacity_bytes / (2 if spec.double_buffered else 1)
 
-    psum_passes = passes[2]
-    ofmap_written = fetched(ofmap, "ofmap_sram", psum_passes)
-    return {"ifmap_read": round(fetched(ifmap, "ifmap_sram", passes[0])),
-            "filter_read": round(fetched(weights, "filter_sram", passes[1])),
-            "ofmap_write": round(ofmap_written), "ofmap_read": round(ofmap_written - ofmap)}
+    cols = arch.pe_array.cols
+    psum_block = {"os": 0, "ws": shape.m * cols, "is": shape.k * cols}[stationary] * arch.data.accumulator_bits / 8
+    spills = not fits(psum_block, "ofmap_sram")
+    traffic = {"ifmap_read": ifmap if fits(ifmap, "ifmap_sram") else ifmap * passes[0],
+               "filter_read": weights if fits(weights, "filter_sram") else weights * passes[1],
+               "ofmap_write": ofmap * passes[2] if spills else ofmap}
+    traffic["ofmap_read"] = traffic["ofmap_write"] - ofmap
+    streamed = sum(traffic[key] for key, level, size in (("ifmap_read", "ifmap_sram", ifmap),
+                                                         ("filter_read", "filter_sram", weights))
+                   if not fits(size, level))
+    if spills or not fits(ofmap, "ofmap_sram"):
+        streamed += traffic["ofmap_write"] + traffic["ofmap_read"]
+    return {key: round(value) for key, value in traffic.items()} | {"streamed": round(streamed)}
 
 
 def _actions(arch: Arch, macs: int, words: dict[str, int], dram_bytes: dict[str, int]) -> ActionCounts:
