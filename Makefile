@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	$(BIN)/accelsim lower digits-cnn --prune global:0.8 --input 16x1x8x8 -o out/digits-cnn-g80
-	$(BIN)/accelsim lower resnet50 --prune unstructured:0.9 -o out/resnet50-u90
+	mkdir -p out
+	$(BIN)/accelsim run --arch systolic-32x32-ws --model resnet18 --prune unstructured:0.5 \
+		--json out/resnet18-u50.json --csv out/resnet18-u50.csv --plot out/resnet18-u50.png
+	$(BIN)/accelsim run --arch systolic-32x32-ws-nm24 --model resnet18 --prune nm:2:4 \
+		--json out/resnet18-nm24.json --plot out/resnet18-nm24.png
 
 test: setup
 	$(BIN)/ruff check .
