@@ -131,6 +131,13 @@ def test_bandwidth_stalls_appear_only_when_dram_is_slow():
     assert slow.cycles == fast.cycles + slow.stall_cycles["memory_bandwidth"]
 
 
+def test_a_layer_whose_fold_cannot_fit_is_refused():
+    layer = conv(np.random.default_rng(6))
+    with pytest.raises(ValueError, match=r"cannot be mapped.*4x2 operands of 16 bits \(16 bytes\).*offers 8 bytes"):
+        Systolic().simulate(layer, arch("memory.filter_sram.size_bytes=16", "memory.filter_sram.width_bits=8",
+                                        "memory.filter_sram.double_buffered=true"))
+
+
 def test_dense_config_turns_nm_off():
     config = Systolic.Config(stationary="ws", nm="2:4")
     assert Systolic().dense_config(config).nm is None

@@ -117,6 +117,7 @@ class Systolic:
             if compressed is None:
                 notes.append(f"runs dense: {reason}")
                 nm = None
+        _check_stationary_block_fits(layer, arch, config.stationary)
         reduction = shape.w if nm is None else nm_compressed_length(shape.w, *nm)
         run_shape = GemmShape(m=shape.m, w=reduction, k=shape.k, count=shape.count)
         sr, sc, t = operand_matrix_dims(config.stationary, run_shape)
@@ -168,6 +169,19 @@ class Systolic:
                 values, indices = compressed[group]
                 outputs.append(nm_gemm(a, values, indices))
         return gemm_output_to_layer(layer, outputs)
+
+
+def _check_stationary_block_fits(layer: Layer, arch: Arch, stationary: str) -> None:
+    """The block a fold holds in the PEs (rows x cols operands) must fit one buffer half of its SRAM."""
+    level, bits = {"os": ("ofmap_sram", arch.data.accumulator_bits), "ws": ("filter_sram", arch.data.weight_bits),
+                   "is": ("ifmap_sram", arch.data.activation_bits)}[stationary]
+    spec = arch.memory[level]
+    needed = arch.pe_array.rows * arch.pe_array.cols * bits / 8
+    usable = spec.capacity_bytes / (2 if spec.double_buffered else 1)
+    if needed > usable:
+        raise ValueError(f"layer {layer.name!r} cannot be mapped on {arch.name}: one {stationary.upper()} fold holds "
+                         f"{arch.pe_array.rows}x{arch.pe_array.cols} operands of {bits} bits ({needed:g} bytes) but "
+                         f"{level} offers {usable:g} bytes per buffer; enlarge memory.{level}.size_bytes")
 
 
 def _traffic_words(stationary: str, shape: GemmShape, row_folds: int, col_folds: int) -> dict[str, int]:
