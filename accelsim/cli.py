@@ -18,7 +18,10 @@ error_console = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
 
 
 def _fail(message: str) -> None:
-    error_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    from rich.markup import escape
+
+    # Messages quote user text such as "[architecture_presets]": printed as markup it would vanish.
+    error_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code=2)
 
 
@@ -125,6 +128,11 @@ def run_command(
         _fail("give exactly one of --workload PATH or --model MODEL")
     if workload is not None and (prune != "none" or input_shape):
         _fail("--prune and --input apply to --model; a --workload is already pruned and lowered")
+    for path in (json_path, csv_path, plot_path):
+        if path is not None and not path.parent.is_dir():
+            _fail(f"{path}: folder {path.parent} does not exist")
+    if plot_path is not None and plot_path.suffix.lower() not in (".png", ".pdf", ".svg"):
+        _fail(f"--plot {plot_path}: give a .png, .pdf or .svg file")
     try:
         arch_spec = load_arch(arch, overrides)
         with _progress() as progress:
@@ -135,6 +143,8 @@ def run_command(
                               on_layer=lambda row: (progress.advance(task), partial.add(row)))
     except (ValueError, KeyError, RuntimeError, OSError) as error:
         _fail(str(error) if not isinstance(error, KeyError) else str(error).strip("'\""))
+    if not result.rows:
+        _fail("the workload has no layers")
     console.print(layer_table(result))
     for line in summary_lines(result):
         console.print(line, highlight=False)

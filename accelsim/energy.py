@@ -127,7 +127,11 @@ class EnergyModel:
     @classmethod
     def for_arch(cls, arch: Arch) -> EnergyModel:
         base_dir = Path(arch.source.split(" (with --set")[0]).parent if arch.source else None
-        table = load_energy_table(arch.energy_table, base_dir)
+        try:
+            table = load_energy_table(arch.energy_table, base_dir)
+        except ArchError as error:
+            raise ArchError(f"{arch.source}: energy_table: {error}") from None
+        base_node_nm = table.node_nm
         notes = [f"energy table {table.name} ({table.node_nm} nm)"]
         if table.node_nm != arch.technology_nm:
             scaling = node_scaling()
@@ -151,15 +155,19 @@ class EnergyModel:
                             f"{arch.data.mac_precision!r} (it has {sorted(table.mac_pj)}); set mac_energy_pj")
         for name, level in arch.memory.items():
             categories[name] = level.kind
-            read, write = _level_prices(name, level.kind, level.size_bytes, table)
-            prices[(name, "read")] = level.read_energy_pj or read * level.width_bits
-            prices[(name, "write")] = level.write_energy_pj or write * level.width_bits
+            explicit = (level.read_energy_pj, level.write_energy_pj)
+            if None in explicit:
+                read, write = _level_prices(f"{arch.source}: memory.{name}.size_bytes", level.kind,
+                                            level.size_bytes, table)
+                explicit = (explicit[0] or read * level.width_bits, explicit[1] or write * level.width_bits)
+            prices[(name, "read")], prices[(name, "write")] = explicit
         for name, component in arch.components.items():
             categories[name] = component.kind
             if component.kind == "noc":
                 prices[(name, "transfer")] = table.noc_pj_per_bit_per_hop * component.width_bits * component.hops
             elif component.kind == "register_file":
-                read, write = _level_prices(name, "register_file", component.size_bytes, table)
+                read, write = _level_prices(f"{arch.source}: components.{name}.size_bytes", "register_file",
+                                            component.size_bytes, table)
                 prices[(name, "read")] = read * component.width_bits
                 prices[(name, "write")] = write * component.width_bits
             for action, energy in component.energy_pj.items():
@@ -169,9 +177,14 @@ class EnergyModel:
             sram_kb = sum(level.capacity_bytes for level in arch.memory.values() if level.kind == "sram") / 1024
             per_kb = table.leakage_mw_per_kb_sram
             leakage = sram_kb * per_kb if per_kb is not None else 0.0
-            notes.append(f"leakage {leakage:.3g} mW = {sram_kb:g} KB SRAM x {per_kb} mW/KB from the table"
-                         if per_kb is not None else "leakage not modelled: the arch gives no leakage_mw and the "
-                         "table no leakage_mw_per_kb_sram")
+            if per_kb is not None:
+                notes.append(f"leakage {leakage:.3g} mW = {sram_kb:g} KB SRAM x {per_kb} mW/KB from the table")
+            elif table.node_nm != base_node_nm:
+                notes.append(f"leakage not modelled: the table's leakage is not scaled from {base_node_nm} nm to "
+                             f"{table.node_nm} nm; give leakage_mw in the arch")
+            else:
+                notes.append("leakage not modelled: the arch gives no leakage_mw and the table no "
+                             "leakage_mw_per_kb_sram")
         return cls(prices_pj=prices, categories=categories, leakage_mw=leakage, notes=tuple(notes))
 
     def breakdown_pj(self, actions: ActionCounts, latency_s: float) -> dict[str, float]:
@@ -187,8 +200,8 @@ class EnergyModel:
         return totals
 
 
-def _level_prices(name: str, kind: str, size_bytes: int | None, table: EnergyTable) -> tuple[float, float]:
+def _level_prices(where: str, kind: str, size_bytes: int | None, table: EnergyTable) -> tuple[float, float]:
     if kind == "dram":
         return table.dram_pj_per_bit, table.dram_pj_per_bit
     points = table.register_file if kind == "register_file" else table.sram
-    return interpolate_per_bit(points, size_bytes, f"{name} ({kind})")
+    return interpolate_per_bit(points, size_bytes, f"{where} ({kind})")

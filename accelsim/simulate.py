@@ -27,9 +27,15 @@ def dense_reference_arch(arch: Arch) -> Arch:
 def simulate(workload: Workload, arch: Arch, *, dense_reference: bool = True, compute_output: bool = False,
              on_layer: Callable[[LayerRow], None] | None = None) -> NetworkResult:
     """Simulate every layer in order. `on_layer` sees each finished row (progress bars, saving partial results)."""
+    if not workload.layers:
+        raise ValueError("the workload has no layers to simulate")
     dataflow = get_dataflow(arch.dataflow.kind)()
     energy = EnergyModel.for_arch(arch)
     dense_arch = dense_reference_arch(arch) if dense_reference else None
+    notes = list(energy.notes)
+    if dense_arch is not None and arch.dense_twin is not None:
+        notes.append(f"dense reference: the arch's dense twin {dense_arch.name} ({dense_arch.source}), without this "
+                     f"run's --set overrides")
     same_as_dense = dense_arch is arch
     if dense_arch is not None and not same_as_dense:
         dense_dataflow = get_dataflow(dense_arch.dataflow.kind)()
@@ -55,7 +61,7 @@ def simulate(workload: Workload, arch: Arch, *, dense_reference: bool = True, co
     provenance = dict(workload.provenance)
     return NetworkResult(arch=arch.name, workload=_workload_name(provenance), rows=tuple(rows),
                          inferences=_inferences(provenance), dense_arch=None if dense_arch is None else dense_arch.name,
-                         provenance=provenance, notes=energy.notes)
+                         provenance=provenance, notes=tuple(notes))
 
 
 def _workload_name(provenance: dict) -> str:

@@ -93,3 +93,19 @@ def test_list_shows_the_archs():
     assert result.exit_code == 0
     for name in ("systolic-32x32-ws", "systolic-32x32-os", "systolic-32x32-is", "tpu-128x128", "systolic"):
         assert name in result.output
+
+
+def test_bracketed_text_in_errors_survives_the_terminal(tmp_path):
+    bad = tmp_path / "typo.cfg"
+    bad.write_text("[architecture_presets]\nArrayHieght: 4\n")
+    result = runner.invoke(app, ["run", "--arch", str(bad), "--model", "digits-cnn"])
+    assert result.exit_code == 2 and "[architecture_presets] unknown key 'arrayhieght'" in result.output
+
+
+def test_output_paths_are_checked_before_the_run(tmp_path):
+    result = runner.invoke(app, ["run", "--arch", "systolic-32x32-ws", "--model", "digits-cnn", "--csv",
+                                 str(tmp_path / "missing" / "x.csv")])
+    assert result.exit_code == 2 and "does not exist" in result.output
+    result = runner.invoke(app, ["run", "--arch", "systolic-32x32-ws", "--model", "digits-cnn", "--plot",
+                                 str(tmp_path / "x.xyz")])
+    assert result.exit_code == 2 and ".png, .pdf or .svg" in result.output

@@ -90,3 +90,8 @@ def test_compute_output_matches_reference():
     result = simulate(work, arch_from_dict(GOOD), compute_output=True, dense_reference=False)
     for row, layer in zip(result.rows, work.layers, strict=True):
         np.testing.assert_allclose(row.result.output, reference_output(layer), rtol=1e-9, atol=1e-9)
+
+
+def test_an_empty_workload_is_refused():
+    with pytest.raises(ValueError, match="no layers"):
+        simulate(Workload(layers=(), provenance={}), arch_from_dict(GOOD))

@@ -135,9 +135,22 @@ def test_a_layer_whose_fold_cannot_fit_is_refused():
     layer = conv(np.random.default_rng(6))
     with pytest.raises(ValueError, match=r"cannot be mapped.*4x2 operands of 16 bits \(16 bytes\).*offers 8 bytes"):
         Systolic().simulate(layer, arch("memory.filter_sram.size_bytes=16", "memory.filter_sram.width_bits=8",
-                                        "memory.filter_sram.double_buffered=true"))
+                                        "memory.filter_sram.double_buffered=true",
+                                        "memory.filter_sram.read_energy_pj=1", "memory.filter_sram.write_energy_pj=1"))
 
 
 def test_dense_config_turns_nm_off():
     config = Systolic.Config(stationary="ws", nm="2:4")
     assert Systolic().dense_config(config).nm is None
+
+
+def test_groups_run_one_after_another_by_hand():
+    # Depthwise 3x3 on a 5x5 input, C = K = G = 4: per group M = 9 outputs, W = 9, one filter. OS on the 4x2 array:
+    # 3 row folds x 1 column fold of T + R + C - 2 = 9 + 4 + 2 - 2 = 13 cycles, minus one per run (SCALE-Sim's
+    # last-cycle index), four runs: 4 * (3 * 13 - 1) = 152.
+    layer = conv(np.random.default_rng(9), c=4, k=4, h=5, w=5, groups=4)
+    assert Systolic().simulate(layer, arch("dataflow.stationary=os")).cycles == 152
+
+
+def test_unquoted_nm_ratio_is_read_as_text():
+    assert arch("dataflow.nm=2:4").dataflow.config.nm == "2:4"

@@ -7,6 +7,7 @@ closest allowed name. The dataflow's parameters are validated by that dataflow's
 from __future__ import annotations
 
 import os
+import re
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -83,10 +84,23 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+# YAML 1.1 reads 2:4 as the base-60 integer 124; in an arch file it is always an N:M ratio, so keep it a string.
+_UniqueKeyLoader.yaml_implicit_resolvers = {key: list(value)
+                                            for key, value in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+for _digit in "0123456789":
+    _UniqueKeyLoader.yaml_implicit_resolvers.setdefault(_digit, []).insert(
+        0, ("tag:yaml.org,2002:str", re.compile(r"^[0-9]+:[0-9]+$")))
+
+
+def parse_yaml_text(text: str):
+    """YAML as arch files are read: repeated keys refused, '2:4' kept as text."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)
+
+
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
     """A YAML file whose top level is a mapping; syntax errors name the line and column."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+        data = parse_yaml_text(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ArchError(f"{path}: cannot read: {error.strerror or error}") from error
     except yaml.YAMLError as error:
@@ -111,7 +125,7 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Iterable[str], source: st
         if not sep or not all(parts):
             raise ArchError(f"{source}: override {item!r} must look like key.path=value, e.g. dataflow.fifo_depth=16")
         try:
-            value = yaml.safe_load(text)
+            value = parse_yaml_text(text)
         except yaml.YAMLError as error:
             raise ArchError(f"{source}: override {item!r}: value is not valid YAML") from error
         node = result
@@ -162,6 +176,9 @@ def arch_from_dict(raw: Mapping[str, Any], *, source: str = "<dict>", default_na
         dataflow_class().check_arch(arch)
     except ValueError as error:
         raise ArchError(f"{source}: dataflow {arch.dataflow.kind!r} cannot run on this arch: {error}") from error
+    from accelsim.energy import EnergyModel
+
+    EnergyModel.for_arch(arch)  # prices every action now, so a bad table, size or precision fails at load time
     return arch
 
 

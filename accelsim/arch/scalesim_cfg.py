@@ -2,10 +2,13 @@
 replaces `scalesim -c scale.cfg -t topo.csv` in one command.
 
 What maps: the array (ArrayHeight x ArrayWidth), the dataflow (os/ws/is), the three SRAM sizes (KB, double
-buffered, 1-byte words as SCALE-Sim counts them), the DRAM bandwidth (`Bandwidth` words/cycle in USER mode;
-CALC mode sizes the interface so that nothing stalls, which is an unlimited bandwidth here) and SCALE-Sim's ceil
-ofmap size. `[sparsity] SparsitySupport: true` turns on per-layer N:M (`nm: detect`). SCALE-Sim has no clock and
-no energy: the arch runs at 1 GHz and is priced with the 45 nm table (change either with --set).
+buffered, 1-byte words as SCALE-Sim counts them), the DRAM bandwidth and SCALE-Sim's ceil ofmap size. CALC mode
+sizes the interface so that nothing stalls: unlimited bandwidth here, and cycles equal SCALE-Sim's Total Cycles.
+USER mode: `Bandwidth` (words/cycle) becomes the bandwidth of all DRAM traffic in accelsim's own fold-level memory
+model, whose stalls differ from SCALE-Sim's trace-driven ones (SCALE-Sim applies `Bandwidth` to the ofmap drain
+only); compute cycles still equal SCALE-Sim's Total Cycles minus its Stall Cycles.
+`[sparsity] SparsitySupport: true` turns on per-layer N:M (`nm: detect`). SCALE-Sim has no clock and no energy:
+the arch runs at 1 GHz and is priced with the 45 nm table (change either with --set).
 Settings that would change SCALE-Sim's results in ways accelsim does not model are refused, not ignored.
 """
 
@@ -85,6 +88,8 @@ def read_scalesim_cfg(path: Path) -> dict[str, Any]:
     if mode == "USER":
         if "bandwidth" not in presets:
             raise ArchError(f"{path}: InterfaceBandwidth USER needs [architecture_presets] Bandwidth")
+        # SCALE-Sim accepts a comma list and uses its first value (validation/scalesim/FORMULAS.md).
+        presets["bandwidth"] = presets["bandwidth"].split(",")[0].strip()
         dram["bandwidth_bytes_per_cycle"] = _number(path, presets, "bandwidth")
     sparse = values.get("sparsity", {}).get("sparsitysupport", "false").lower()
     if sparse not in ("true", "false"):

@@ -117,15 +117,17 @@ class Systolic:
             if compressed is None:
                 notes.append(f"runs dense: {reason}")
                 nm = None
-        _check_stationary_block_fits(layer, arch, config.stationary)
+        if config.stationary != "os" and config.ofmap_size == "exact":
+            _check_stationary_block_fits(layer, arch, config.stationary)
         reduction = shape.w if nm is None else nm_compressed_length(shape.w, *nm)
         run_shape = GemmShape(m=shape.m, w=reduction, k=shape.k, count=shape.count)
         sr, sc, t = operand_matrix_dims(config.stationary, run_shape)
         row_folds, col_folds = math.ceil(sr / rows), math.ceil(sc / cols)
         per_fold = fold_cycles(config.stationary, t, rows, cols)
         folds = row_folds * col_folds * run_shape.count
-        # SCALE-Sim reports the index of the last cycle (its demand matrices' rows minus one).
-        compute_cycles = folds * per_fold - 1
+        # SCALE-Sim reports the index of the last cycle (its demand matrices' rows minus one), once per run; groups
+        # (and matmul batches) run one after another, as SCALE-Sim runs the layers of a depthwise expansion.
+        compute_cycles = folds * per_fold - run_shape.count
         traffic = _traffic_words(config.stationary, run_shape, row_folds, col_folds)
         dram_bytes = _dram_bytes(layer, arch, config.stationary, run_shape, row_folds, col_folds, nm)
         bandwidth = arch.bytes_per_cycle("dram")
@@ -135,7 +137,7 @@ class Systolic:
             stall = double_buffered_stalls(np.full(folds, float(per_fold)), spread, float(bandwidth))
         cycles = compute_cycles + stall
         # Cycles beyond MACs / array size: fill and drain of every fold, then the PEs a partial fold leaves idle.
-        fill = max(folds * (per_fold - t) - 1, 0)
+        fill = max(folds * (per_fold - t) - run_shape.count, 0)
         busy = min(math.ceil(run_shape.macs / (rows * cols)), compute_cycles - fill)
         stalls = {"pipeline_fill": fill, "fragmentation": compute_cycles - fill - busy, "memory_bandwidth": stall}
         output = self._output(layer, config, compressed, rows, cols) if compute_output else None
@@ -172,9 +174,10 @@ class Systolic:
 
 
 def _check_stationary_block_fits(layer: Layer, arch: Arch, stationary: str) -> None:
-    """The block a fold holds in the PEs (rows x cols operands) must fit one buffer half of its SRAM."""
-    level, bits = {"os": ("ofmap_sram", arch.data.accumulator_bits), "ws": ("filter_sram", arch.data.weight_bits),
-                   "is": ("ifmap_sram", arch.data.activation_bits)}[stationary]
+    """The stationary block of a WS or IS fold (rows x cols operands) must fit one buffer half of its SRAM. (OS keeps
+    its partial sums in the PEs. Archs read from SCALE-Sim .cfg files skip this check, as SCALE-Sim runs any size.)"""
+    level, bits = {"ws": ("filter_sram", arch.data.weight_bits), "is": ("ifmap_sram", arch.data.activation_bits)}[
+        stationary]
     spec = arch.memory[level]
     needed = arch.pe_array.rows * arch.pe_array.cols * bits / 8
     usable = spec.capacity_bytes / (2 if spec.double_buffered else 1)
@@ -185,7 +188,9 @@ def _check_stationary_block_fits(layer: Layer, arch: Arch, stationary: str) -> N
 
 
 def _traffic_words(stationary: str, shape: GemmShape, row_folds: int, col_folds: int) -> dict[str, int]:
-    """SRAM words moved, as SCALE-Sim's demand matrices count them (one read per operand element a fold streams)."""
+    """SRAM words moved, as SCALE-Sim's demand matrices count them (one read per operand element a fold streams),
+    plus the partial-sum reads of WS and IS, which SCALE-Sim does not count. Partial sums are counted as words of
+    the activation width, as SCALE-Sim counts them, although the array accumulates at accumulator_bits."""
     m, w, k, g = shape.m, shape.w, shape.k, shape.count
     if stationary == "os":
         words = {"ifmap_read": m * w * col_folds, "filter_read": w * k * row_folds, "ofmap_write": m * k}
@@ -193,6 +198,8 @@ def _traffic_words(stationary: str, shape: GemmShape, row_folds: int, col_folds:
         words = {"ifmap_read": m * w * col_folds, "filter_read": w * k, "ofmap_write": m * k * row_folds}
     else:
         words = {"ifmap_read": w * m, "filter_read": k * w * col_folds, "ofmap_write": k * m * row_folds}
+    # WS and IS add each row fold's partial sums to those of the previous one: a read per write after the first.
+    words["ofmap_read"] = 0 if stationary == "os" else m * k * (row_folds - 1)
     return {key: value * g for key, value in words.items()}
 
 
@@ -208,21 +215,25 @@ def _dram_bytes(layer: Layer, arch: Arch, stationary: str, shape: GemmShape, row
     """
     act_bytes, weight_bytes = arch.data.activation_bits / 8, arch.data.weight_bits / 8
     ifmap = layer.input.size * act_bytes
-    weights = layer.weight.size * weight_bytes * (1 if nm is None else nm[0] / nm[1])
-    ofmap = math.prod(layer.output_shape) * act_bytes
-    passes = {"os": (col_folds, 1, 1), "ws": (col_folds, 1, row_folds), "is": (1, col_folds, row_folds)}[stationary]
+    weights = shape.w * shape.k * shape.count * weight_bytes  # the stored (N:M-compressed) weight slots
+    ofmap = shape.m * shape.k * shape.count * act_bytes  # outputs as the array computes them (SCALE-Sim's size)
 
     def fits(footprint: float, level: str) -> bool:
         spec = arch.memory[level]
         return footprint <= spec.capacity_bytes / (2 if spec.double_buffered else 1)
 
     cols = arch.pe_array.cols
+    # OS reuses a column fold's filter block (W x C) over its row folds only if that block fits.
+    os_filter_passes = 1 if fits(shape.w * cols * weight_bytes, "filter_sram") else row_folds
+    passes = {"os": (col_folds, os_filter_passes, 1), "ws": (col_folds, 1, row_folds),
+              "is": (1, col_folds, row_folds)}[stationary]
     psum_block = {"os": 0, "ws": shape.m * cols, "is": shape.k * cols}[stationary] * arch.data.accumulator_bits / 8
     spills = not fits(psum_block, "ofmap_sram")
+    psum_bytes = shape.m * shape.k * shape.count * arch.data.accumulator_bits / 8
     traffic = {"ifmap_read": ifmap if fits(ifmap, "ifmap_sram") else ifmap * passes[0],
                "filter_read": weights if fits(weights, "filter_sram") else weights * passes[1],
-               "ofmap_write": ofmap * passes[2] if spills else ofmap}
-    traffic["ofmap_read"] = traffic["ofmap_write"] - ofmap
+               "ofmap_write": ofmap + (psum_bytes * (passes[2] - 1) if spills else 0),
+               "ofmap_read": psum_bytes * (passes[2] - 1) if spills else 0}
     streamed = sum(traffic[key] for key, level, size in (("ifmap_read", "ifmap_sram", ifmap),
                                                          ("filter_read", "filter_sram", weights))
                    if not fits(size, level))
@@ -241,6 +252,7 @@ def _actions(arch: Arch, macs: int, words: dict[str, int], dram_bytes: dict[str,
         ("ifmap_sram", "read"): accesses("ifmap_sram", words["ifmap_read"] * act_bits),
         ("filter_sram", "read"): accesses("filter_sram", words["filter_read"] * weight_bits),
         ("ofmap_sram", "write"): accesses("ofmap_sram", words["ofmap_write"] * act_bits),
+        ("ofmap_sram", "read"): accesses("ofmap_sram", words["ofmap_read"] * act_bits),
         ("dram", "read"): accesses("dram", (dram_bytes["ifmap_read"] + dram_bytes["filter_read"]
                                             + dram_bytes["ofmap_read"]) * 8),
         ("dram", "write"): accesses("dram", dram_bytes["ofmap_write"] * 8),
