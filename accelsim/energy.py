@@ -126,9 +126,8 @@ class EnergyModel:
 
     @classmethod
     def for_arch(cls, arch: Arch) -> EnergyModel:
-        base_dir = Path(arch.source.split(" (with --set")[0]).parent if arch.source else None
         try:
-            table = load_energy_table(arch.energy_table, base_dir)
+            table = load_energy_table(arch.energy_table, arch.folder)
         except ArchError as error:
             raise ArchError(f"{arch.source}: energy_table: {error}") from None
         base_node_nm = table.node_nm

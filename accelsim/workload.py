@@ -142,6 +142,17 @@ def conv_output_size(h: int, w: int, r: int, s: int, stride: tuple[int, int], pa
     return p, q
 
 
+def scalesim_conv_output_size(h: int, w: int, r: int, s: int, stride: tuple[int, int], padding: tuple[int, int],
+                              dilation: tuple[int, int]) -> tuple[int, int]:
+    """Output plane size as SCALE-Sim counts it: ceil((size - reach + stride) / stride) over the padded input,
+    one more than `conv_output_size` where the stride does not divide size - reach (a last window past the edge)."""
+    sizes = []
+    for size, tap, pad, dil, step in zip((h, w), (r, s), padding, dilation, stride, strict=True):
+        reach = dil * (tap - 1) + 1
+        sizes.append(-(-(size + 2 * pad - reach + step) // step))
+    return sizes[0], sizes[1]
+
+
 def _check_shapes(layer: Layer) -> None:
     def fail(message: str) -> None:
         raise WorkloadError(f"layer {layer.name!r} ({layer.op}): {message}; input {layer.input.shape}, "

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from accelsim.frontend.scalesim_topology import GENERATOR, read_scalesim_topology, scalesim_output_size
-from accelsim.workload import WorkloadError
+from accelsim.frontend.scalesim_topology import GENERATOR, read_scalesim_topology
+from accelsim.workload import WorkloadError, scalesim_conv_output_size
 
 SAMPLES = Path(__file__).resolve().parent.parent / "workloads" / "scalesim"
 CONV_HEADER = "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,"
@@ -34,7 +34,7 @@ def test_conv_row_by_hand(tmp_path):
     assert conv2.name == "Conv2" and conv2.output_shape == (1, 256, 23, 23)  # (27 - 5) // 1 + 1
     assert conv1.macs == 109 * 109 * 7 * 7 * 3 * 64
     # SCALE-Sim counts ceil((224 - 7 + 2) / 2) = 110 output rows here (a last window past the edge): recorded.
-    assert scalesim_output_size(224, 7, 2) == 110 and scalesim_output_size(27, 5, 1) == 23
+    assert scalesim_conv_output_size(224, 27, 7, 5, (2, 1), (0, 0), (1, 1)) == (110, 23)
     assert workload.provenance["scalesim_larger_ofmap"] == ["Conv1"]
     for layer in workload:
         assert layer.input.dtype == np.float32 and np.all(layer.input != 0) and np.all(layer.weight != 0)

@@ -53,7 +53,8 @@ def load_arch(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Arch:
         raw = read_yaml_mapping(path)
     overrides = list(overrides)
     source = str(path) + (f" (with --set {', '.join(overrides)})" if overrides else "")
-    return arch_from_dict(apply_overrides(raw, overrides, source), source=source, default_name=path.stem)
+    return arch_from_dict(apply_overrides(raw, overrides, source), source=source, default_name=path.stem,
+                          file=path)
 
 
 def _resolve(name_or_path: str | Path) -> Path:
@@ -139,7 +140,8 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Iterable[str], source: st
     return result
 
 
-def arch_from_dict(raw: Mapping[str, Any], *, source: str = "<dict>", default_name: str | None = None) -> Arch:
+def arch_from_dict(raw: Mapping[str, Any], *, source: str = "<dict>", default_name: str | None = None,
+                   file: Path | None = None) -> Arch:
     """Validate a raw mapping (as read from YAML) into an `Arch`, its dataflow Config included."""
     from accelsim.dataflows.registry import UnknownDataflowError, get_dataflow
 
@@ -147,6 +149,7 @@ def arch_from_dict(raw: Mapping[str, Any], *, source: str = "<dict>", default_na
     if default_name is not None:
         raw.setdefault("name", default_name)
     raw["source"] = source
+    raw["file"] = None if file is None else str(file)
     problems: list[str] = []
     dataflow_raw = raw.get("dataflow")
     dataflow_class = None
@@ -188,8 +191,7 @@ def resolve_dense_twin(arch: Arch) -> Arch | None:
         return None
     twin = arch.dense_twin
     if twin.endswith(ARCH_SUFFIXES) or "/" in twin:
-        base = Path(arch.source.split(" (with --set")[0]).parent
-        twin = str(base / twin)
+        twin = str(arch.folder / twin) if arch.folder is not None else twin
     return load_arch(twin)
 
 
@@ -224,7 +226,7 @@ def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
             return []
     annotation = _strip_optional(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [name for name in annotation.model_fields if name != "source"]
+        return [name for name in annotation.model_fields if name not in ("source", "file")]
     return []
 
 

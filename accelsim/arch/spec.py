@@ -6,6 +6,7 @@ its path and the allowed names (see `accelsim.arch.loader`). Sizes are in bytes,
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, model_validator
@@ -95,6 +96,12 @@ class MemoryLevel(BaseModel):
         """Total capacity over all instances (None for unbounded DRAM)."""
         return None if self.size_bytes is None else self.size_bytes * self.instances
 
+    @property
+    def buffer_bytes(self) -> float | None:
+        """Capacity the data in use may take: half of it when double buffered (the other half is being filled)."""
+        capacity = self.capacity_bytes
+        return None if capacity is None else capacity / (2 if self.double_buffered else 1)
+
 
 class Component(BaseModel):
     """A priced unit that is not a memory level: a NoC, a codebook, a control unit, a crossbar."""
@@ -153,7 +160,9 @@ class Arch(BaseModel):
     """The arch used as the dense reference (a name or a path relative to this YAML). Left out: the same arch with
     the dataflow's sparsity support off."""
     source: str = ""
-    """Where this arch was read from (set by the loader)."""
+    """Where this arch was read from, with its overrides, for messages (set by the loader)."""
+    file: str | None = None
+    """The YAML or .cfg file it was read from (set by the loader); relative paths inside it start from its folder."""
 
     @model_validator(mode="after")
     def _names_unique(self) -> Arch:
@@ -164,6 +173,11 @@ class Arch(BaseModel):
             if level.bandwidth_gbytes_per_s is not None and self.bytes_per_cycle(name) <= 0:
                 raise ValueError(f"memory.{name}: bandwidth is zero at this clock")
         return self
+
+    @property
+    def folder(self) -> Path | None:
+        """The folder of the file this arch was read from (None when built from a dict)."""
+        return None if self.file is None else Path(self.file).parent
 
     @property
     def clock_hz(self) -> float:

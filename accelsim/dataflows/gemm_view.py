@@ -45,13 +45,28 @@ def gemm_shape(layer: Layer, output_rows: int | None = None, output_cols: int | 
 
 def gemm_operands(layer: Layer) -> list[tuple[np.ndarray, np.ndarray]]:
     """(A, B) per group in float64, with the true output size. Conv inputs are unfolded (im2col)."""
-    x = layer.input.astype(np.float64)
+    return list(zip(_gemm_inputs(layer), gemm_weights(layer), strict=True))
+
+
+def gemm_weights(layer: Layer) -> list[np.ndarray]:
+    """B (W x K, float64) per group: the weight as the array's reduction sees it."""
     w = layer.weight.astype(np.float64)
     if layer.op == "linear":
-        return [(x, np.ascontiguousarray(w.T))]
+        return [np.ascontiguousarray(w.T)]
     if layer.op == "matmul":
-        return [(np.ascontiguousarray(x[g]), np.ascontiguousarray(w[g])) for g in range(x.shape[0])]
-    return _conv_operands(layer, x, w)
+        return [np.ascontiguousarray(w[g]) for g in range(w.shape[0])]
+    groups = layer.dims["G"]
+    k_per_group = layer.dims["K"] // groups
+    return [conv_weight_matrix(w[g * k_per_group:(g + 1) * k_per_group]) for g in range(groups)]
+
+
+def _gemm_inputs(layer: Layer) -> list[np.ndarray]:
+    x = layer.input.astype(np.float64)
+    if layer.op == "linear":
+        return [x]
+    if layer.op == "matmul":
+        return [np.ascontiguousarray(x[g]) for g in range(x.shape[0])]
+    return _conv_inputs(layer, x)
 
 
 def gemm_output_to_layer(layer: Layer, outputs: list[np.ndarray]) -> np.ndarray:
@@ -72,10 +87,10 @@ def conv_weight_matrix(weight: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(weight.transpose(2, 3, 1, 0).reshape(-1, k))
 
 
-def _conv_operands(layer: Layer, x: np.ndarray, w: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+def _conv_inputs(layer: Layer, x: np.ndarray) -> list[np.ndarray]:
     d = layer.dims
     (sh, sw), (ph, pw), (dh, dw) = layer.stride, layer.padding, layer.dilation
-    groups, c_per_group, k_per_group = d["G"], d["C"] // d["G"], d["K"] // d["G"]
+    groups, c_per_group = d["G"], d["C"] // d["G"]
     padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     p, q = d["P"], d["Q"]
     taps = []
@@ -84,9 +99,5 @@ def _conv_operands(layer: Layer, x: np.ndarray, w: np.ndarray) -> list[tuple[np.
             window = padded[:, :, r * dh:r * dh + (p - 1) * sh + 1:sh, s * dw:s * dw + (q - 1) * sw + 1:sw]
             taps.append(window.transpose(0, 2, 3, 1))  # (N, P, Q, C)
     unfolded = np.stack(taps, axis=3)  # (N, P, Q, R*S, C)
-    operands = []
-    for g in range(groups):
-        a = unfolded[..., g * c_per_group:(g + 1) * c_per_group].reshape(-1, d["R"] * d["S"] * c_per_group)
-        b = conv_weight_matrix(w[g * k_per_group:(g + 1) * k_per_group])
-        operands.append((np.ascontiguousarray(a), b))
-    return operands
+    return [np.ascontiguousarray(unfolded[..., g * c_per_group:(g + 1) * c_per_group].reshape(
+        -1, d["R"] * d["S"] * c_per_group)) for g in range(groups)]

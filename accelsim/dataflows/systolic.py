@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from accelsim.arch import Arch
-from accelsim.dataflows.gemm_view import GemmShape, conv_weight_matrix, gemm_operands, gemm_output_to_layer, gemm_shape
+from accelsim.dataflows.gemm_view import GemmShape, gemm_operands, gemm_output_to_layer, gemm_shape, gemm_weights
 from accelsim.dataflows.registry import register_dataflow
 from accelsim.kernels.systolic import (
     STATIONARY_CODES,
@@ -33,7 +33,7 @@ from accelsim.kernels.systolic import (
 )
 from accelsim.reference import effectual_macs
 from accelsim.results import ActionCounts, LayerResult
-from accelsim.workload import Layer
+from accelsim.workload import Layer, scalesim_conv_output_size
 
 MEMORY_LEVELS = ("ifmap_sram", "filter_sram", "ofmap_sram", "dram")
 
@@ -152,12 +152,7 @@ class Systolic:
         if config.ofmap_size == "exact" or layer.op != "conv2d":
             return None, None
         d = layer.dims
-        sizes = []
-        for size, pad, tap, dilation, stride in zip((d["H"], d["W"]), layer.padding, (d["R"], d["S"]),
-                                                    layer.dilation, layer.stride, strict=True):
-            reach = dilation * (tap - 1) + 1
-            sizes.append(math.ceil((size + 2 * pad - reach + stride) / stride))
-        return sizes[0], sizes[1]
+        return scalesim_conv_output_size(d["H"], d["W"], d["R"], d["S"], layer.stride, layer.padding, layer.dilation)
 
     @staticmethod
     def _output(layer: Layer, config: Config, compressed, rows: int, cols: int) -> np.ndarray:
@@ -178,9 +173,8 @@ def _check_stationary_block_fits(layer: Layer, arch: Arch, stationary: str) -> N
     its partial sums in the PEs. Archs read from SCALE-Sim .cfg files skip this check, as SCALE-Sim runs any size.)"""
     level, bits = {"ws": ("filter_sram", arch.data.weight_bits), "is": ("ifmap_sram", arch.data.activation_bits)}[
         stationary]
-    spec = arch.memory[level]
     needed = arch.pe_array.rows * arch.pe_array.cols * bits / 8
-    usable = spec.capacity_bytes / (2 if spec.double_buffered else 1)
+    usable = arch.memory[level].buffer_bytes
     if needed > usable:
         raise ValueError(f"layer {layer.name!r} cannot be mapped on {arch.name}: one {stationary.upper()} fold holds "
                          f"{arch.pe_array.rows}x{arch.pe_array.cols} operands of {bits} bits ({needed:g} bytes) but "
@@ -219,8 +213,7 @@ def _dram_bytes(layer: Layer, arch: Arch, stationary: str, shape: GemmShape, row
     ofmap = shape.m * shape.k * shape.count * act_bytes  # outputs as the array computes them (SCALE-Sim's size)
 
     def fits(footprint: float, level: str) -> bool:
-        spec = arch.memory[level]
-        return footprint <= spec.capacity_bytes / (2 if spec.double_buffered else 1)
+        return footprint <= arch.memory[level].buffer_bytes
 
     cols = arch.pe_array.cols
     # OS reuses a column fold's filter block (W x C) over its row folds only if that block fits.
@@ -229,14 +222,12 @@ def _dram_bytes(layer: Layer, arch: Arch, stationary: str, shape: GemmShape, row
               "is": (1, col_folds, row_folds)}[stationary]
     psum_block = {"os": 0, "ws": shape.m * cols, "is": shape.k * cols}[stationary] * arch.data.accumulator_bits / 8
     spills = not fits(psum_block, "ofmap_sram")
-    psum_bytes = shape.m * shape.k * shape.count * arch.data.accumulator_bits / 8
-    traffic = {"ifmap_read": ifmap if fits(ifmap, "ifmap_sram") else ifmap * passes[0],
-               "filter_read": weights if fits(weights, "filter_sram") else weights * passes[1],
-               "ofmap_write": ofmap + (psum_bytes * (passes[2] - 1) if spills else 0),
-               "ofmap_read": psum_bytes * (passes[2] - 1) if spills else 0}
-    streamed = sum(traffic[key] for key, level, size in (("ifmap_read", "ifmap_sram", ifmap),
-                                                         ("filter_read", "filter_sram", weights))
-                   if not fits(size, level))
+    ifmap_fits, weights_fit = fits(ifmap, "ifmap_sram"), fits(weights, "filter_sram")
+    spilled_psums = shape.m * shape.k * shape.count * arch.data.accumulator_bits / 8 * (passes[2] - 1) * spills
+    traffic = {"ifmap_read": ifmap if ifmap_fits else ifmap * passes[0],
+               "filter_read": weights if weights_fit else weights * passes[1],
+               "ofmap_write": ofmap + spilled_psums, "ofmap_read": spilled_psums}
+    streamed = (0 if ifmap_fits else traffic["ifmap_read"]) + (0 if weights_fit else traffic["filter_read"])
     if spills or not fits(ofmap, "ofmap_sram"):
         streamed += traffic["ofmap_write"] + traffic["ofmap_read"]
     return {key: round(value) for key, value in traffic.items()} | {"streamed": round(streamed)}
@@ -264,7 +255,7 @@ def _detect_nm(layer: Layer, largest_m: int = 16) -> tuple[int, int] | None:
     the smaller M), or None when no pattern beats dense. N is the most nonzeros any group of M holds."""
     if not layer.weight_is_static:
         return None
-    matrices = [b for _, b in _weight_matrices(layer)]
+    matrices = gemm_weights(layer)
     w = matrices[0].shape[0]
     best, best_length = None, w
     m = 2
@@ -286,7 +277,7 @@ def _nm_compressed_weights(layer: Layer, n: int, m: int):
     if not layer.weight_is_static:
         return None, "the right operand is an activation, which N:M hardware cannot compress ahead of time"
     compressed = []
-    for _, b in _weight_matrices(layer):
+    for b in gemm_weights(layer):
         values, indices, fits = nm_compress(b, n, m)
         if not fits:
             return None, (f"its weights are not {n}:{m} (some group of {m} consecutive reduction elements, "
@@ -294,12 +285,3 @@ def _nm_compressed_weights(layer: Layer, n: int, m: int):
         compressed.append((values, indices))
     return compressed, ""
 
-
-def _weight_matrices(layer: Layer):
-    w = layer.weight.astype(np.float64)
-    if layer.op == "linear":
-        return [(0, np.ascontiguousarray(w.T))]
-    if layer.op == "matmul":
-        return [(g, np.ascontiguousarray(w[g])) for g in range(w.shape[0])]
-    k_per_group = layer.dims["K"] // layer.dims["G"]
-    return [(g, conv_weight_matrix(w[g * k_per_group:(g + 1) * k_per_group])) for g in range(layer.dims["G"])]

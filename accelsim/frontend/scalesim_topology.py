@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from accelsim.frontend.synthetic import layer_rng, sparse_random_array
-from accelsim.workload import Layer, Workload, WorkloadError
+from accelsim.workload import Layer, Workload, WorkloadError, scalesim_conv_output_size
 
 GENERATOR = "accelsim.frontend.scalesim_topology dense seeded-normal values"
 _CONV_HEAD = ("ifmap height", "ifmap width", "filter height", "filter width", "channels", "num filter")
@@ -95,15 +95,12 @@ def read_scalesim_topology(path: str | Path, seed: int = 0, batch: int = 1, *,
     return Workload(layers=tuple(layers), provenance=provenance)
 
 
-def scalesim_output_size(size: int, filter_size: int, stride: int) -> int:
-    """SCALE-Sim's output length of an unpadded conv, ceil((size - filter_size + stride) / stride)."""
-    return -(-(size - filter_size + stride) // stride)
-
-
 def _scalesim_ofmap_is_larger(layer: Layer) -> bool:
+    if layer.op != "conv2d":
+        return False
     d = layer.dims
-    return layer.op == "conv2d" and (scalesim_output_size(d["H"], d["R"], layer.stride[0]) > d["P"]
-                                     or scalesim_output_size(d["W"], d["S"], layer.stride[1]) > d["Q"])
+    p, q = scalesim_conv_output_size(d["H"], d["W"], d["R"], d["S"], layer.stride, layer.padding, layer.dilation)
+    return p > d["P"] or q > d["Q"]
 
 
 def _detect_form(header: str, path: Path) -> tuple[str, tuple[str, ...]]:

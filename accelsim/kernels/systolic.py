@@ -55,6 +55,7 @@ def folded_gemm(a, b, rows, cols, stationary):
     return out
 
 
+@njit(cache=True)
 def nm_compressed_length(w, n, m):
     """Slots of a reduction of length w stored N:M: N per full group of M, min(N, rest) for a last partial group
     (SCALE-Sim v3's count: floor(w / M) * N + min(w mod M, N))."""
@@ -70,7 +71,7 @@ def nm_compress(b, n, m):
     pointing at the group's first row, as sparse tensor cores store them.
     """
     w, k = b.shape
-    length = (w // m) * n + min(w % m, n)
+    length = nm_compressed_length(w, n, m)
     values = np.zeros((length, k))
     indices = np.zeros((length, k), dtype=np.int64)
     fits = True

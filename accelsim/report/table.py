@@ -14,6 +14,12 @@ def _engineering(value: float, unit: str) -> str:
     return f"{value:.3g} {unit}"
 
 
+def _stall_text(stall_cycles, cycles: int) -> str:
+    """Each cause's share of the cycles, leaving out those under half a percent."""
+    return ", ".join(f"{cause} {100 * value / cycles:.0f}%" for cause, value in stall_cycles.items()
+                     if 200 * value >= cycles) or "-"
+
+
 def layer_table(result: NetworkResult) -> Table:
     title = f"{result.workload} on {result.arch}"
     table = Table(title=title, title_justify="left")
@@ -25,8 +31,7 @@ def layer_table(result: NetworkResult) -> Table:
                          overflow="fold", no_wrap=column not in ("layer", "stalls"))
     for row in result.rows:
         layer = row.result
-        stalls = ", ".join(f"{cause} {100 * cycles / layer.cycles:.0f}%"
-                           for cause, cycles in layer.stall_cycles.items() if 200 * cycles >= layer.cycles) or "-"
+        stalls = _stall_text(layer.stall_cycles, layer.cycles)
         cells = [layer.name, layer.op, f"{layer.cycles:,}", _engineering(row.latency_s, "s"), f"{layer.macs:,}",
                  f"{layer.effectual_macs:,}", f"{100 * layer.utilization:.1f}", stalls,
                  _engineering(row.total_energy_pj * 1e-12, "J")]
@@ -38,10 +43,9 @@ def layer_table(result: NetworkResult) -> Table:
     effectual = sum(row.result.effectual_macs for row in result.rows)
     issued = sum(row.result.macs_issued for row in result.rows)
     multiplier_cycles = sum(row.result.cycles * row.result.multipliers for row in result.rows)
-    stalls = ", ".join(f"{cause} {100 * cycles / result.cycles:.0f}%" for cause, cycles in result.stall_cycles.items()
-                       if 200 * cycles >= result.cycles)
+    stalls = _stall_text(result.stall_cycles, result.cycles)
     total = [f"total ({len(result.rows)} layers)", "", f"{result.cycles:,}", _engineering(result.latency_s, "s"),
-             f"{macs:,}", f"{effectual:,}", f"{100 * issued / max(multiplier_cycles, 1):.1f}", stalls or "-",
+             f"{macs:,}", f"{effectual:,}", f"{100 * issued / max(multiplier_cycles, 1):.1f}", stalls,
              _engineering(result.energy_pj * 1e-12, "J")]
     if result.has_dense_reference:
         total.append(f"{result.speedup:.2f}x")
