@@ -40,7 +40,7 @@ class LayerRow:
             "energy_pj": self.total_energy_pj, "energy_breakdown_pj": dict(self.energy_pj),
             "stall_cycles": dict(result.stall_cycles), "actions": result.actions.as_flat_dict(),
             "dense_cycles": self.dense_cycles, "dense_energy_pj": self.dense_energy_pj, "speedup": self.speedup,
-            "notes": list(result.notes),
+            "metrics": dict(result.metrics), "notes": list(result.notes),
         }
 
 

@@ -22,6 +22,21 @@ STALL_CAUSES: dict[str, str] = {
     "barrier": "waiting at a synchronisation point for the slowest PE",
     "fragmentation": "multiplier slots left empty because a work list was not a multiple of the vector width",
     "broadcast_stall": "a broadcast held back because some receiver's queue was full",
+    "format_overhead": "slots spent on the sparse format rather than MACs: padding entries for zero runs too long "
+                       "for a relative index, pointer reads of columns with no entries",
+}
+
+# Figures a dataflow reports beside cycles and actions (`LayerResult.metrics`), named here so that every dataflow
+# uses one name for one idea, and tables, JSON and plots can rely on the names.
+METRICS: dict[str, str] = {
+    "load_balance_efficiency": "1 - PE bubble cycles (starved: FIFO empty) / (PEs x computation cycles), as EIE "
+                               "(Han et al., ISCA 2016, Sec. VI-C) defines it",
+    "broadcast_stall_cycles": "cycles a broadcast was held back because some PE's queue was full",
+    "fifo_empty_pe_cycles": "PE-cycles spent idle with an empty activation queue",
+    "stored_entries": "weight entries held in the sparse format, padding entries included",
+    "padding_entries": "stored entries that are padding zeros (zero runs too long for the relative index)",
+    "codebook_relative_rms_error": "weight sharing error: sqrt(sum (w - shared w)^2 / sum w^2) over nonzero weights",
+    "rounds": "matrix-vector rounds run one after another (vectors x output batches)",
 }
 
 
@@ -91,11 +106,16 @@ class LayerResult:
     output: np.ndarray | None = None
     """The layer's output computed through the dataflow's own schedule, when asked for."""
     notes: tuple[str, ...] = ()
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    """Dataflow-specific figures, named in METRICS (e.g. EIE's load-balance efficiency)."""
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.stall_cycles) - set(STALL_CAUSES))
         if unknown:
             raise ValueError(f"layer {self.name!r}: unknown stall causes {unknown}; known: {sorted(STALL_CAUSES)}")
+        unknown = sorted(set(self.metrics) - set(METRICS))
+        if unknown:
+            raise ValueError(f"layer {self.name!r}: unknown metrics {unknown}; known: {sorted(METRICS)}")
         if any(int(value) < 0 for value in self.stall_cycles.values()):
             raise ValueError(f"layer {self.name!r}: negative stall cycles {dict(self.stall_cycles)}")
         if self.cycles < sum(self.stall_cycles.values()):
@@ -103,6 +123,7 @@ class LayerResult:
         if self.multipliers <= 0 or self.cycles < 0:
             raise ValueError(f"layer {self.name!r}: cycles and multipliers must be positive")
         object.__setattr__(self, "stall_cycles", MappingProxyType({k: int(v) for k, v in self.stall_cycles.items()}))
+        object.__setattr__(self, "metrics", MappingProxyType(dict(self.metrics)))
 
     @property
     def busy_cycles(self) -> int:

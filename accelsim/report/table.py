@@ -20,10 +20,27 @@ def _stall_text(stall_cycles, cycles: int) -> str:
                      if 200 * value >= cycles) or "-"
 
 
+# Dataflow metrics (accelsim.results.METRICS) shown as a column when some layer reports them: header, as percent.
+TABLE_METRICS = {"load_balance_efficiency": "load bal. %"}
+
+
+def _metric_columns(result: NetworkResult) -> list[str]:
+    return [name for name in TABLE_METRICS if any(name in row.result.metrics for row in result.rows)]
+
+
+def _metric_total(result: NetworkResult, name: str) -> str:
+    """Cycle-weighted mean over the layers that report it (for EIE: 1 - all bubbles / all PE-cycles)."""
+    rows = [row.result for row in result.rows if name in row.result.metrics]
+    cycles = sum(layer.cycles for layer in rows)
+    return f"{100 * sum(layer.metrics[name] * layer.cycles for layer in rows) / max(cycles, 1):.1f}"
+
+
 def layer_table(result: NetworkResult) -> Table:
     title = f"{result.workload} on {result.arch}"
     table = Table(title=title, title_justify="left")
-    columns = ["layer", "op", "cycles", "time", "MACs", "effectual", "util. %", "stalls", "energy"]
+    metrics = _metric_columns(result)
+    columns = ["layer", "op", "cycles", "time", "MACs", "effectual", "util. %", *map(TABLE_METRICS.get, metrics),
+               "stalls", "energy"]
     if result.has_dense_reference:
         columns.append("speedup")
     for column in columns:
@@ -33,8 +50,9 @@ def layer_table(result: NetworkResult) -> Table:
         layer = row.result
         stalls = _stall_text(layer.stall_cycles, layer.cycles)
         cells = [layer.name, layer.op, f"{layer.cycles:,}", _engineering(row.latency_s, "s"), f"{layer.macs:,}",
-                 f"{layer.effectual_macs:,}", f"{100 * layer.utilization:.1f}", stalls,
-                 _engineering(row.total_energy_pj * 1e-12, "J")]
+                 f"{layer.effectual_macs:,}", f"{100 * layer.utilization:.1f}",
+                 *(f"{100 * layer.metrics[name]:.1f}" if name in layer.metrics else "-" for name in metrics),
+                 stalls, _engineering(row.total_energy_pj * 1e-12, "J")]
         if result.has_dense_reference:
             cells.append(f"{row.speedup:.2f}x")
         table.add_row(*cells)
@@ -45,8 +63,8 @@ def layer_table(result: NetworkResult) -> Table:
     multiplier_cycles = sum(row.result.cycles * row.result.multipliers for row in result.rows)
     stalls = _stall_text(result.stall_cycles, result.cycles)
     total = [f"total ({len(result.rows)} layers)", "", f"{result.cycles:,}", _engineering(result.latency_s, "s"),
-             f"{macs:,}", f"{effectual:,}", f"{100 * issued / max(multiplier_cycles, 1):.1f}", stalls,
-             _engineering(result.energy_pj * 1e-12, "J")]
+             f"{macs:,}", f"{effectual:,}", f"{100 * issued / max(multiplier_cycles, 1):.1f}",
+             *(_metric_total(result, name) for name in metrics), stalls, _engineering(result.energy_pj * 1e-12, "J")]
     if result.has_dense_reference:
         total.append(f"{result.speedup:.2f}x")
     table.add_row(*total)
@@ -66,4 +84,14 @@ def summary_lines(result: NetworkResult) -> list[str]:
                      f"{_engineering(result.dense_energy_pj * 1e-12, 'J')}; speedup {result.speedup:.2f}x, "
                      f"energy ratio {result.energy_ratio:.2f}x")
     lines += list(result.notes)
-    return lines
+    return lines + layer_note_lines(result)
+
+
+def layer_note_lines(result: NetworkResult) -> list[str]:
+    """Each distinct layer note once, with the layers it applies to (how a layer was mapped, what did not fit)."""
+    layers_by_note: dict[str, list[str]] = {}
+    for row in result.rows:
+        for note in row.result.notes:
+            layers_by_note.setdefault(note, []).append(row.result.name)
+    return [f"{', '.join(names[:4])}{f' and {len(names) - 4} more' if len(names) > 4 else ''}: {note}"
+            for note, names in layers_by_note.items()]

@@ -1,0 +1,232 @@
+"""EIE (Han et al., "EIE: Efficient Inference Engine on Compressed Deep Neural Network", ISCA 2016), cycle by cycle.
+
+A sparse weight matrix times a sparse activation vector on N PEs. Row i of the weight matrix belongs to PE i mod N
+(interleaved CSC, 4-bit relative row index with padding entries, 4-bit codebook index: accelsim.kernels.eie and
+accelsim.dataflows.weight_sharing). The central control unit finds the nonzero input activations and broadcasts
+at most one (index, value) per cycle into every PE's activation FIFO; the broadcast stalls while any FIFO is full.
+A PE pops an activation, reads the column's two pointers from its even/odd pointer banks, then processes one
+entry per cycle from 64-bit Spmat SRAM lines (codebook decode, multiply, accumulate into a destination register).
+A PE whose FIFO is empty idles: EIE's load imbalance. The timing walks the layer's actual nonzeros in
+`accelsim.kernels.eie.simulate_rounds`; this module builds its inputs and turns its counters into a LayerResult.
+
+Layers: linear layers (one vector per token / batch element) are EIE's home; a conv layer runs as one
+matrix-vector product per output position (its im2col windows), and says so; a product of two activations
+(attention) is refused, as its right operand cannot be encoded offline.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from accelsim.arch import Arch
+from accelsim.dataflows.gemm_view import gemm_operands, gemm_output_to_layer
+from accelsim.dataflows.registry import register_dataflow
+from accelsim.dataflows.weight_sharing import Codebook, codebook_from_histogram, fixed_point_scale
+from accelsim.formats.runs import max_run_for
+from accelsim.kernels import eie as kernel
+from accelsim.reference import effectual_macs
+from accelsim.results import ActionCounts, LayerResult
+from accelsim.workload import Layer
+
+MEMORY_LEVELS = ("spmat_sram", "ptr_sram", "act_sram")
+COMPONENTS = ("act_fifo", "codebook", "src_act_regs", "dst_act_regs", "act_broadcast", "ccu")
+FIXED_POINT_BITS = 16
+
+
+@register_dataflow("eie")
+class EIE:
+    """N PEs fed by one activation broadcast; each PE holds an interleaved slice of every column."""
+
+    class Config(BaseModel):
+        model_config = ConfigDict(extra="forbid", frozen=True)
+
+        fifo_depth: int = Field(8, ge=1, le=4096)
+        """Entries of each PE's activation FIFO (the chip has 8)."""
+        relative_index_bits: int = Field(4, ge=1, le=16)
+        """Bits of the relative row index z; a zero run longer than 2^bits - 1 costs a padding entry."""
+        weight_index_bits: int = Field(4, ge=1, le=8)
+        """Bits of the codebook index: 2^bits shared weights per layer, code 0 reserved for zero."""
+        pointer_bits: int = Field(16, ge=1, le=32)
+        """Width of a column pointer (the chip's are 16 bits)."""
+        pipeline_drain_cycles: int = Field(3, ge=0)
+        """Cycles after a round's last Spmat read until its last accumulator write: EIE's PE pipeline has four
+        stages (pointer/Spmat read, codebook + multiply, shift and add, write), paid once per round."""
+        skip_zero_weights: bool = True
+        """False stores every weight (no relative index needed): the dense reference."""
+        skip_zero_activations: bool = True
+        """False broadcasts every activation, zero or not: the dense reference."""
+
+    def check_arch(self, arch: Arch) -> None:
+        missing = [name for name in MEMORY_LEVELS if name not in arch.memory]
+        missing += [name for name in COMPONENTS if name not in arch.components]
+        if missing:
+            raise ValueError(f"EIE needs memory levels {', '.join(MEMORY_LEVELS)} and components "
+                             f"{', '.join(COMPONENTS)}; missing {', '.join(missing)}")
+        pes = arch.pe_array.pes
+        if arch.pe_array.macs_per_pe != 1:
+            raise ValueError("an EIE PE has one multiplier: pe_array.macs_per_pe must be 1")
+        for name, per_pe in (("spmat_sram", 1), ("ptr_sram", 2), ("act_sram", 1)):
+            if arch.memory[name].instances != per_pe * pes:
+                raise ValueError(f"memory.{name}.instances is {arch.memory[name].instances} but must be "
+                                 f"{per_pe * pes}: {per_pe} per PE for pe_array of {pes} PEs")
+        config: EIE.Config = arch.dataflow.config
+        entry_bits = config.weight_index_bits + config.relative_index_bits
+        if arch.memory["spmat_sram"].width_bits % entry_bits:
+            raise ValueError(f"memory.spmat_sram.width_bits ({arch.memory['spmat_sram'].width_bits}) must be a "
+                             f"multiple of one entry, weight_index_bits + relative_index_bits = {entry_bits}")
+        fifo = arch.components["act_fifo"]
+        if fifo.size_bytes is None or fifo.size_bytes * 8 < config.fifo_depth * fifo.width_bits:
+            raise ValueError(f"components.act_fifo holds {fifo.size_bytes} bytes, less than fifo_depth "
+                             f"{config.fifo_depth} x width_bits {fifo.width_bits}; enlarge its size_bytes")
+        if _rows_per_batch(arch) < 1:
+            raise ValueError("components.dst_act_regs must hold at least one activation of data.activation_bits")
+
+    def dense_config(self, config: Config) -> Config:
+        return config.model_copy(update={"skip_zero_weights": False, "skip_zero_activations": False})
+
+    def simulate(self, layer: Layer, arch: Arch, *, compute_output: bool = False) -> LayerResult:
+        config: EIE.Config = arch.dataflow.config
+        pes = arch.pe_array.pes
+        problems, notes = _matrix_vector_problems(layer)
+        rows_per_batch = _rows_per_batch(arch)
+        line_entries = arch.memory["spmat_sram"].width_bits // (config.weight_index_bits + config.relative_index_bits)
+        max_run = max_run_for(config.relative_index_bits)
+        store_zeros = not config.skip_zero_weights
+        # One pass over each weight matrix lays it out and counts its fixed-point levels for the layer's codebook.
+        scale = fixed_point_scale(layer.weight, FIXED_POINT_BITS)
+        histogram = np.zeros(1 << FIXED_POINT_BITS, dtype=np.int64)
+        layouts = [kernel.column_stats(matrix, pes, rows_per_batch, max_run, store_zeros, scale, histogram)
+                   for matrix, _ in problems]
+        codebook = codebook_from_histogram(histogram, scale, index_bits=config.weight_index_bits)
+        counters = np.zeros(kernel.N_COUNTERS, dtype=np.int64)
+        stored = padding_total = 0
+        largest_pe_entries = largest_pe_pointers = 0
+        outputs = []
+        for (matrix, vectors), (entries, padding, first_row, last_row) in zip(problems, layouts, strict=True):
+            starts = np.zeros(entries.size + 1, dtype=np.int64)
+            np.cumsum(entries.ravel(), out=starts[1:])
+            column_starts = starts[:-1].reshape(entries.shape)
+            per_pe_batch = entries.sum(axis=2, dtype=np.int64)  # (batches, PEs)
+            pe_line_base = np.cumsum(per_pe_batch, axis=0) - per_pe_batch  # each PE stores its batches in order
+            out = np.zeros((vectors.shape[0], matrix.shape[0]))
+            codes, rows = np.zeros(1, dtype=np.int16), np.zeros(1, dtype=np.int32)
+            if compute_output:
+                codes, rows = kernel.fill_entries(matrix, pes, rows_per_batch, max_run, store_zeros, column_starts,
+                                                  int(starts[-1]), codebook.scale, codebook.levels,
+                                                  codebook.level_to_code)
+            counters += kernel.simulate_rounds(
+                vectors, entries, padding, first_row, last_row, column_starts, line_entries, pe_line_base,
+                config.fifo_depth, config.skip_zero_activations, rows_per_batch, compute_output, codes, rows,
+                codebook.values, out)
+            outputs.append(out)
+            stored += int(starts[-1])
+            padding_total += int(padding.sum(dtype=np.int64))
+            largest_pe_entries = max(largest_pe_entries, int(per_pe_batch.sum(axis=0).max()))
+            largest_pe_pointers = max(largest_pe_pointers, entries.shape[0] * (matrix.shape[1] + 1))
+        notes += _batch_notes(layer, problems, pes, rows_per_batch)
+        notes += _capacity_notes(arch, config, largest_pe_entries, largest_pe_pointers)
+        return _layer_result(layer, arch, config, counters, stored, padding_total, codebook, notes,
+                             gemm_output_to_layer(layer, outputs) if compute_output else None)
+
+
+def _rows_per_batch(arch: Arch) -> int:
+    """Output rows one PE accumulates per round: its destination register file's entries."""
+    registers = arch.components["dst_act_regs"]
+    return (registers.size_bytes or 0) * 8 // arch.data.activation_bits
+
+
+def _matrix_vector_problems(layer: Layer) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[str]]:
+    """(weight matrix rows = outputs x cols = inputs, vectors x inputs) per group, and what the mapping did."""
+    if layer.op == "linear":
+        notes = [] if layer.input.shape[0] == 1 else [
+            f"{layer.input.shape[0]} input vectors (batch x tokens) run one after another"]
+        return [(np.ascontiguousarray(layer.weight), np.ascontiguousarray(layer.input))], notes
+    if layer.op == "matmul" and not layer.weight_is_static:
+        raise ValueError(f"layer {layer.name!r}: EIE cannot run a product of two activations (matmul with a "
+                         f"dynamic right operand, as in attention): its weights must be encoded offline into "
+                         f"interleaved CSC. Lower the model without attention products, or use another arch")
+    problems = [(np.ascontiguousarray(b.T), a) for a, b in gemm_operands(layer)]
+    if layer.op == "matmul":
+        return problems, [f"{len(problems)} batched weight matrices run one after another"]
+    d = layer.dims
+    note = (f"conv run as {d['N'] * d['P'] * d['Q']} matrix-vector products per group (one per output position, "
+            f"its {d['R']}x{d['S']}x{d['C'] // d['G']} window as the vector): EIE has no convolution dataflow")
+    return problems, [note + (f"; {d['G']} groups one after another" if d["G"] > 1 else "")]
+
+
+def _batch_notes(layer: Layer, problems, pes: int, rows_per_batch: int) -> list[str]:
+    outputs = problems[0][0].shape[0]
+    batches = math.ceil(math.ceil(outputs / pes) / rows_per_batch)
+    if batches <= 1:
+        return []
+    return [f"{outputs} outputs over {pes} PEs exceed the destination registers ({rows_per_batch} per PE): "
+            f"{batches} batches, each broadcasting the input again (the paper's batches of {rows_per_batch * pes})"]
+
+
+def _capacity_notes(arch: Arch, config: EIE.Config, entries: int, pointers: int) -> list[str]:
+    """What does not fit the chip. Reported, not refused: the paper's scaling studies run such layers too."""
+    notes = []
+    entry_bits = config.weight_index_bits + config.relative_index_bits
+    spmat_bytes = arch.memory["spmat_sram"].size_bytes
+    if entries * entry_bits > spmat_bytes * 8:
+        notes.append(f"weights do not fit on chip: the fullest PE stores {entries:,} entries "
+                     f"({entries * entry_bits / 8 / 1024:.0f} KB) but spmat_sram holds {spmat_bytes / 1024:g} KB "
+                     f"(EIE keeps all weights on chip; reloading them is not modelled)")
+    pointer_bytes = 2 * arch.memory["ptr_sram"].size_bytes
+    if pointers * config.pointer_bits > pointer_bytes * 8:
+        notes.append(f"column pointers do not fit: {pointers:,} per PE x {config.pointer_bits} bits "
+                     f"> ptr_sram {pointer_bytes / 1024:g} KB per PE")
+    if entries >= 1 << config.pointer_bits:
+        notes.append(f"a {config.pointer_bits}-bit pointer cannot address the fullest PE's {entries:,} entries "
+                     f"(needs {entries.bit_length()} bits); timing assumes it can")
+    return notes
+
+
+def _layer_result(layer: Layer, arch: Arch, config: EIE.Config, c: np.ndarray, stored: int, padding: int,
+                  codebook: Codebook, notes: list[str], output: np.ndarray | None) -> LayerResult:
+    pes = arch.pe_array.pes
+    rounds = int(c[kernel.ROUNDS])
+    drain = config.pipeline_drain_cycles * rounds
+    cycles = int(c[kernel.CYCLES]) + drain
+    processed = int(c[kernel.ENTRY_CYCLES] + c[kernel.PADDING_CYCLES])
+    pe_cycles = pes * int(c[kernel.CYCLES])
+    # PE-cycles by what the PE did, as chip cycles (divided by the PEs); busy is what is left: real entries.
+    overhead = round(int(c[kernel.PADDING_CYCLES] + c[kernel.EMPTY_COLUMN_CYCLES]) / pes)
+    idle = round(int(c[kernel.FIFO_EMPTY_CYCLES]) / pes)
+    stalls = {"pipeline_fill": drain, "format_overhead": min(overhead, cycles - drain)}
+    stalls["load_imbalance"] = min(idle, cycles - drain - stalls["format_overhead"])
+    d = layer.dims
+    activations_read = rounds * (d["C"] // d["G"]) * d["R"] * d["S"]
+    inputs_in_registers = activations_read // max(rounds, 1) <= pes * _rows_per_batch(arch)
+    outputs_written = 0 if layer.dims["K"] <= pes * _rows_per_batch(arch) else int(np.prod(layer.output_shape))
+    broadcasts = int(c[kernel.BROADCASTS])
+    actions = ActionCounts({
+        ("mac", "compute"): processed,
+        ("codebook", "read"): processed,
+        ("dst_act_regs", "read"): processed - int(c[kernel.ACCUMULATOR_BYPASSES]),
+        ("dst_act_regs", "write"): processed,
+        ("spmat_sram", "read"): int(c[kernel.SPMAT_LINE_READS]),
+        ("ptr_sram", "read"): 2 * int(c[kernel.POINTER_READS]),  # p_j and p_j+1 from the even and odd banks
+        ("act_fifo", "write"): broadcasts * pes,
+        ("act_fifo", "read"): int(c[kernel.POINTER_READS]),
+        ("act_broadcast", "transfer"): broadcasts * pes,
+        ("ccu", "cycle"): cycles,
+        ("src_act_regs" if inputs_in_registers else "act_sram", "read"): activations_read,
+        ("act_sram", "write"): outputs_written,
+    })
+    metrics = {
+        "load_balance_efficiency": 1 - int(c[kernel.FIFO_EMPTY_CYCLES]) / pe_cycles if pe_cycles else 1.0,
+        "broadcast_stall_cycles": int(c[kernel.BROADCAST_STALL_CYCLES]),
+        "fifo_empty_pe_cycles": int(c[kernel.FIFO_EMPTY_CYCLES]),
+        "stored_entries": stored,
+        "padding_entries": padding,
+        "codebook_relative_rms_error": codebook.relative_rms_error,
+        "rounds": rounds,
+    }
+    return LayerResult(
+        name=layer.name, op=layer.op, cycles=cycles, macs=layer.macs, macs_issued=processed,
+        effectual_macs=effectual_macs(layer), multipliers=pes, actions=actions, stall_cycles=stalls,
+        output=output, notes=tuple(notes), metrics=metrics)
