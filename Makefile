@@ -19,6 +19,7 @@ demo: setup
 		--json out/resnet18-u50.json --csv out/resnet18-u50.csv --plot out/resnet18-u50.png
 	$(BIN)/accelsim run --arch systolic-32x32-ws-nm24 --model resnet18 --prune nm:2:4 \
 		--json out/resnet18-nm24.json --plot out/resnet18-nm24.png
+	$(BIN)/accelsim run --arch eie --model eie-benchmark --json out/eie-benchmark.json --plot out/eie-benchmark.png
 
 test: setup
 	$(BIN)/ruff check .

@@ -198,6 +198,15 @@ class EnergyModel:
         totals["leakage"] = self.leakage_mw * 1e-3 * latency_s * 1e12
         return totals
 
+    def by_component_pj(self, actions: ActionCounts) -> dict[str, float]:
+        """Dynamic energy of each component ("mac", memory levels, components), for breakdowns finer than the
+        categories; leakage is not a component's."""
+        self.breakdown_pj(actions, 0.0)  # the same check for unpriced actions
+        totals: dict[str, float] = {}
+        for (component, action), count in actions.items():
+            totals[component] = totals.get(component, 0.0) + count * self.prices_pj[(component, action)]
+        return totals
+
 
 def _level_prices(where: str, kind: str, size_bytes: int | None, table: EnergyTable) -> tuple[float, float]:
     if kind == "dram":

@@ -131,16 +131,20 @@ class NetworkResult:
         Path(path).write_text(json.dumps(self.as_dict(), indent=2) + "\n", encoding="utf-8")
 
     def save_csv(self, path: str | Path) -> None:
-        """One row per layer: the scalar columns, stall cycles per cause and energy per category."""
+        """One row per layer: the scalar columns, stall cycles per cause, energy per category and the dataflow's
+        metrics (empty where a layer does not report one)."""
         causes = sorted({cause for row in self.rows for cause in row.result.stall_cycles})
         categories = sorted({category for row in self.rows for category in row.energy_pj})
+        metrics = sorted({name for row in self.rows for name in row.result.metrics})
         scalar = ["name", "op", "cycles", "latency_s", "macs", "macs_issued", "effectual_macs", "utilization",
                   "effectual_utilization", "energy_pj", "dense_cycles", "dense_energy_pj", "speedup"]
         with open(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow(scalar + [f"stall_{c}" for c in causes] + [f"energy_{c}_pj" for c in categories])
+            writer.writerow(scalar + [f"stall_{c}" for c in causes] + [f"energy_{c}_pj" for c in categories]
+                            + [f"metric_{m}" for m in metrics])
             for row in self.rows:
                 data = row.as_dict()
                 writer.writerow([data[key] for key in scalar]
                                 + [row.result.stall_cycles.get(c, 0) for c in causes]
-                                + [row.energy_pj.get(c, 0.0) for c in categories])
+                                + [row.energy_pj.get(c, 0.0) for c in categories]
+                                + [row.result.metrics.get(m, "") for m in metrics])

@@ -24,11 +24,18 @@ def effectual_macs(layer: Layer) -> int:
     Remembered per layer (layers are immutable): a run asks once for the arch and again for its dense reference,
     and this is the costliest number of a dense layer."""
     if layer not in _EFFECTUAL_MACS:
-        input_mask = (layer.input != 0).astype(np.float64)
-        weight_mask = (layer.weight != 0).astype(np.float64)
-        _EFFECTUAL_MACS[layer] = round(float(_evaluate(layer, input_mask, weight_mask).sum()))
+        if layer.op == "conv2d":
+            input_mask = (layer.input != 0).astype(np.float64)
+            weight_mask = (layer.weight != 0).astype(np.float64)
+            count = round(float(_evaluate(layer, input_mask, weight_mask).sum()))
+        else:
+            # Without a window, each reduction index c pairs every nonzero input at c with every nonzero weight at
+            # c: sum over c of the two counts, in integers, with no float copy of a large weight matrix.
+            inputs = np.count_nonzero(layer.input, axis=-2)  # (C,) or (G, C) over batch rows
+            weights = np.count_nonzero(layer.weight, axis=0 if layer.op == "linear" else -1)
+            count = int((inputs.astype(np.int64) * weights.astype(np.int64)).sum())
+        _EFFECTUAL_MACS[layer] = count
     return _EFFECTUAL_MACS[layer]
-
 
 
 def _evaluate(layer: Layer, x: np.ndarray, w: np.ndarray) -> np.ndarray:

@@ -33,6 +33,7 @@ METRICS: dict[str, str] = {
                                "(Han et al., ISCA 2016, Sec. VI-C) defines it",
     "broadcast_stall_cycles": "cycles a broadcast was held back because some PE's queue was full",
     "fifo_empty_pe_cycles": "PE-cycles spent idle with an empty activation queue",
+    "empty_column_pe_cycles": "PE-cycles spent reading the pointers of a column with no entries on that PE",
     "stored_entries": "weight entries held in the sparse format, padding entries included",
     "padding_entries": "stored entries that are padding zeros (zero runs too long for the relative index)",
     "codebook_relative_rms_error": "weight sharing error: sqrt(sum (w - shared w)^2 / sum w^2) over nonzero weights",

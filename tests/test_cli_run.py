@@ -109,3 +109,17 @@ def test_output_paths_are_checked_before_the_run(tmp_path):
     result = runner.invoke(app, ["run", "--arch", "systolic-32x32-ws", "--model", "digits-cnn", "--plot",
                                  str(tmp_path / "x.xyz")])
     assert result.exit_code == 2 and ".png, .pdf or .svg" in result.output
+
+
+def test_run_eie_benchmark_prints_the_nine_layers(tmp_path):
+    out = tmp_path / "eie.csv"
+    result = runner.invoke(app, ["run", "--arch", "eie", "--model", "eie-benchmark", "--no-dense", "--csv", str(out)],
+                           terminal_width=240)
+    assert result.exit_code == 0, result.output
+    assert "load bal. %" in result.output
+    names = ["Alex-6", "Alex-7", "Alex-8", "VGG-6", "VGG-7", "VGG-8", "NT-We", "NT-Wd", "NT-LSTM"]
+    assert all(name in result.output for name in names)
+    assert "NT-Wd: 8791 outputs over 64 PEs exceed the destination registers" in " ".join(result.output.split())
+    rows = list(csv.DictReader(open(out)))
+    assert [row["name"] for row in rows] == names
+    assert all(0.5 < float(row["metric_load_balance_efficiency"]) <= 1.0 for row in rows)

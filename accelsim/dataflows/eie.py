@@ -221,12 +221,17 @@ def _layer_result(layer: Layer, arch: Arch, config: EIE.Config, c: np.ndarray, s
         "load_balance_efficiency": 1 - int(c[kernel.FIFO_EMPTY_CYCLES]) / pe_cycles if pe_cycles else 1.0,
         "broadcast_stall_cycles": int(c[kernel.BROADCAST_STALL_CYCLES]),
         "fifo_empty_pe_cycles": int(c[kernel.FIFO_EMPTY_CYCLES]),
+        "empty_column_pe_cycles": int(c[kernel.EMPTY_COLUMN_CYCLES]),
         "stored_entries": stored,
         "padding_entries": padding,
         "codebook_relative_rms_error": codebook.relative_rms_error,
         "rounds": rounds,
     }
+    # With both operands' zeros skipped, every real entry processed is a nonzero weight meeting a nonzero
+    # activation, each pair once: the effectual MACs, without another pass over the weights.
+    skips_both = config.skip_zero_weights and config.skip_zero_activations
     return LayerResult(
         name=layer.name, op=layer.op, cycles=cycles, macs=layer.macs, macs_issued=processed,
-        effectual_macs=effectual_macs(layer), multipliers=pes, actions=actions, stall_cycles=stalls,
+        effectual_macs=int(c[kernel.ENTRY_CYCLES]) if skips_both else effectual_macs(layer), multipliers=pes,
+        actions=actions, stall_cycles=stalls,
         output=output, notes=tuple(notes), metrics=metrics)
