@@ -116,7 +116,7 @@ def test_run_eie_benchmark_prints_the_nine_layers(tmp_path):
     result = runner.invoke(app, ["run", "--arch", "eie", "--model", "eie-benchmark", "--no-dense", "--csv", str(out)],
                            terminal_width=240)
     assert result.exit_code == 0, result.output
-    assert "load bal. %" in result.output
+    assert "load bal. %" in result.output and "weight-sharing error" in result.output
     names = ["Alex-6", "Alex-7", "Alex-8", "VGG-6", "VGG-7", "VGG-8", "NT-We", "NT-Wd", "NT-LSTM"]
     assert all(name in result.output for name in names)
     assert "NT-Wd: 8791 outputs over 64 PEs exceed the destination registers" in " ".join(result.output.split())

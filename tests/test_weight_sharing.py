@@ -56,3 +56,14 @@ def test_bad_widths_are_refused():
         fit_codebook(np.ones((2, 2)), index_bits=0)
     with pytest.raises(ValueError, match="fixed_point_bits"):
         fit_codebook(np.ones((2, 2)), fixed_point_bits=40)
+
+
+def test_magnitude_pruned_weights_use_every_code():
+    # Gaussian weights pruned to their largest 10% (|w| >= 1.645) leave a gap around zero where the linear start
+    # puts centroids; emptied clusters are moved where the error is, so all 15 nonzero codes stand for weights.
+    weights = np.random.default_rng(1).standard_normal((400, 500))
+    weights[np.abs(weights) < 1.645] = 0.0
+    codebook = fit_codebook(weights, index_bits=4)
+    used = np.unique(codebook.quantize(weights)[weights != 0])
+    assert used.size == 15
+    assert np.all(np.abs(codebook.values[1:]) > 1.6)  # none left in the pruned gap

@@ -102,8 +102,8 @@ class EIE:
                    for matrix, _ in problems]
         codebook = codebook_from_histogram(histogram, scale, index_bits=config.weight_index_bits)
         counters = np.zeros(kernel.N_COUNTERS, dtype=np.int64)
-        stored = padding_total = 0
-        largest_pe_entries = largest_pe_pointers = 0
+        stored = padding_total = pointers_per_pe = 0
+        entries_per_pe = np.zeros(pes, dtype=np.int64)  # every group's weights sit in the PE's SRAM at once
         outputs = []
         for (matrix, vectors), (entries, padding, first_row, last_row) in zip(problems, layouts, strict=True):
             starts = np.zeros(entries.size + 1, dtype=np.int64)
@@ -111,7 +111,7 @@ class EIE:
             column_starts = starts[:-1].reshape(entries.shape)
             per_pe_batch = entries.sum(axis=2, dtype=np.int64)  # (batches, PEs)
             pe_line_base = np.cumsum(per_pe_batch, axis=0) - per_pe_batch  # each PE stores its batches in order
-            out = np.zeros((vectors.shape[0], matrix.shape[0]))
+            out = np.zeros((vectors.shape[0], matrix.shape[0]) if compute_output else (1, 1))
             codes, rows = np.zeros(1, dtype=np.int16), np.zeros(1, dtype=np.int32)
             if compute_output:
                 codes, rows = kernel.fill_entries(matrix, pes, rows_per_batch, max_run, store_zeros, column_starts,
@@ -124,18 +124,43 @@ class EIE:
             outputs.append(out)
             stored += int(starts[-1])
             padding_total += int(padding.sum(dtype=np.int64))
-            largest_pe_entries = max(largest_pe_entries, int(per_pe_batch.sum(axis=0).max()))
-            largest_pe_pointers = max(largest_pe_pointers, entries.shape[0] * (matrix.shape[1] + 1))
-        notes += _batch_notes(layer, problems, pes, rows_per_batch)
-        notes += _capacity_notes(arch, config, largest_pe_entries, largest_pe_pointers)
-        return _layer_result(layer, arch, config, counters, stored, padding_total, codebook, notes,
+            entries_per_pe += per_pe_batch.sum(axis=0)
+            pointers_per_pe += entries.shape[0] * (matrix.shape[1] + 1)
+        notes += _batch_notes(problems, pes, rows_per_batch)
+        notes += _capacity_notes(arch, config, int(entries_per_pe.max()), pointers_per_pe, problems)
+        moves = _activation_moves(arch, problems, int(counters[kernel.ROUNDS]))
+        return _layer_result(layer, arch, config, counters, moves, stored, padding_total, codebook, notes,
                              gemm_output_to_layer(layer, outputs) if compute_output else None)
 
 
 def _rows_per_batch(arch: Arch) -> int:
     """Output rows one PE accumulates per round: its destination register file's entries."""
-    registers = arch.components["dst_act_regs"]
-    return (registers.size_bytes or 0) * 8 // arch.data.activation_bits
+    return _register_entries(arch, "dst_act_regs")
+
+
+def _register_entries(arch: Arch, name: str) -> int:
+    return (arch.components[name].size_bytes or 0) * 8 // arch.data.activation_bits
+
+
+def _activation_moves(arch: Arch, problems, rounds: int) -> dict[tuple[str, str], int]:
+    """Where each round's nonzero detection reads its input activations, and where finished outputs go.
+
+    One input vector that fits the source registers (64 per PE) is read from them; several vectors (batch,
+    tokens, conv positions) or a longer one live in the activation SRAM, as in the paper. A layer done in one
+    round leaves its outputs in the destination registers (swapped into sources for the next layer); otherwise
+    each round writes the outputs it finished to the activation SRAM.
+    """
+    pes = arch.pe_array.pes
+    vectors_total = sum(vectors.shape[0] for _, vectors in problems)
+    inputs_in_registers = vectors_total == 1 and all(
+        vectors.shape[1] <= pes * _register_entries(arch, "src_act_regs") for _, vectors in problems)
+    reads = writes = 0
+    for matrix, vectors in problems:
+        batches = math.ceil(math.ceil(matrix.shape[0] / pes) / _rows_per_batch(arch))
+        reads += vectors.shape[0] * batches * vectors.shape[1]
+        writes += vectors.shape[0] * matrix.shape[0]
+    source = "src_act_regs" if inputs_in_registers else "act_sram"
+    return {(source, "read"): reads, ("act_sram", "write"): 0 if rounds == 1 else writes}
 
 
 def _matrix_vector_problems(layer: Layer) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[str]]:
@@ -157,7 +182,7 @@ def _matrix_vector_problems(layer: Layer) -> tuple[list[tuple[np.ndarray, np.nda
     return problems, [note + (f"; {d['G']} groups one after another" if d["G"] > 1 else "")]
 
 
-def _batch_notes(layer: Layer, problems, pes: int, rows_per_batch: int) -> list[str]:
+def _batch_notes(problems, pes: int, rows_per_batch: int) -> list[str]:
     outputs = problems[0][0].shape[0]
     batches = math.ceil(math.ceil(outputs / pes) / rows_per_batch)
     if batches <= 1:
@@ -166,8 +191,9 @@ def _batch_notes(layer: Layer, problems, pes: int, rows_per_batch: int) -> list[
             f"{batches} batches, each broadcasting the input again (the paper's batches of {rows_per_batch * pes})"]
 
 
-def _capacity_notes(arch: Arch, config: EIE.Config, entries: int, pointers: int) -> list[str]:
-    """What does not fit the chip. Reported, not refused: the paper's scaling studies run such layers too."""
+def _capacity_notes(arch: Arch, config: EIE.Config, entries: int, pointers: int, problems) -> list[str]:
+    """What does not fit the chip (all of a layer's groups at once). Reported, not refused: the paper's scaling
+    studies run such layers too."""
     notes = []
     entry_bits = config.weight_index_bits + config.relative_index_bits
     spmat_bytes = arch.memory["spmat_sram"].size_bytes
@@ -182,26 +208,27 @@ def _capacity_notes(arch: Arch, config: EIE.Config, entries: int, pointers: int)
     if entries >= 1 << config.pointer_bits:
         notes.append(f"a {config.pointer_bits}-bit pointer cannot address the fullest PE's {entries:,} entries "
                      f"(needs {entries.bit_length()} bits); timing assumes it can")
+    act_entries = arch.memory["act_sram"].size_bytes * 8 // arch.data.activation_bits
+    per_pe = max(math.ceil(vectors.shape[1] / arch.pe_array.pes) for _, vectors in problems)
+    if per_pe > act_entries:
+        notes.append(f"an input vector puts {per_pe} activations on a PE but act_sram holds {act_entries}")
     return notes
 
 
-def _layer_result(layer: Layer, arch: Arch, config: EIE.Config, c: np.ndarray, stored: int, padding: int,
-                  codebook: Codebook, notes: list[str], output: np.ndarray | None) -> LayerResult:
+def _layer_result(layer: Layer, arch: Arch, config: EIE.Config, c: np.ndarray, moves: dict, stored: int,
+                  padding: int, codebook: Codebook, notes: list[str], output: np.ndarray | None) -> LayerResult:
     pes = arch.pe_array.pes
-    rounds = int(c[kernel.ROUNDS])
-    drain = config.pipeline_drain_cycles * rounds
+    active = int(c[kernel.ACTIVE_ROUNDS])
+    drain = config.pipeline_drain_cycles * active  # a round that broadcasts nothing has no pipeline to drain
     cycles = int(c[kernel.CYCLES]) + drain
     processed = int(c[kernel.ENTRY_CYCLES] + c[kernel.PADDING_CYCLES])
     pe_cycles = pes * int(c[kernel.CYCLES])
+    # In a round's first cycle every PE waits for the first broadcast: pipeline latency, not starvation.
+    starved = int(c[kernel.FIFO_EMPTY_CYCLES]) - pes * active
     # PE-cycles by what the PE did, as chip cycles (divided by the PEs); busy is what is left: real entries.
     overhead = round(int(c[kernel.PADDING_CYCLES] + c[kernel.EMPTY_COLUMN_CYCLES]) / pes)
-    idle = round(int(c[kernel.FIFO_EMPTY_CYCLES]) / pes)
-    stalls = {"pipeline_fill": drain, "format_overhead": min(overhead, cycles - drain)}
-    stalls["load_imbalance"] = min(idle, cycles - drain - stalls["format_overhead"])
-    d = layer.dims
-    activations_read = rounds * (d["C"] // d["G"]) * d["R"] * d["S"]
-    inputs_in_registers = activations_read // max(rounds, 1) <= pes * _rows_per_batch(arch)
-    outputs_written = 0 if layer.dims["K"] <= pes * _rows_per_batch(arch) else int(np.prod(layer.output_shape))
+    stalls = {"pipeline_fill": drain + active, "format_overhead": min(overhead, cycles - drain - active)}
+    stalls["load_imbalance"] = min(round(starved / pes), cycles - drain - active - stalls["format_overhead"])
     broadcasts = int(c[kernel.BROADCASTS])
     actions = ActionCounts({
         ("mac", "compute"): processed,
@@ -214,18 +241,17 @@ def _layer_result(layer: Layer, arch: Arch, config: EIE.Config, c: np.ndarray, s
         ("act_fifo", "read"): int(c[kernel.POINTER_READS]),
         ("act_broadcast", "transfer"): broadcasts * pes,
         ("ccu", "cycle"): cycles,
-        ("src_act_regs" if inputs_in_registers else "act_sram", "read"): activations_read,
-        ("act_sram", "write"): outputs_written,
+        **moves,
     })
     metrics = {
-        "load_balance_efficiency": 1 - int(c[kernel.FIFO_EMPTY_CYCLES]) / pe_cycles if pe_cycles else 1.0,
+        "load_balance_efficiency": 1 - starved / pe_cycles if pe_cycles else 1.0,
         "broadcast_stall_cycles": int(c[kernel.BROADCAST_STALL_CYCLES]),
-        "fifo_empty_pe_cycles": int(c[kernel.FIFO_EMPTY_CYCLES]),
+        "fifo_empty_pe_cycles": starved,
         "empty_column_pe_cycles": int(c[kernel.EMPTY_COLUMN_CYCLES]),
         "stored_entries": stored,
         "padding_entries": padding,
         "codebook_relative_rms_error": codebook.relative_rms_error,
-        "rounds": rounds,
+        "rounds": int(c[kernel.ROUNDS]),
     }
     # With both operands' zeros skipped, every real entry processed is a nonzero weight meeting a nonzero
     # activation, each pair once: the effectual MACs, without another pass over the weights.

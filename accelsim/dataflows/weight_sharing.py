@@ -84,9 +84,14 @@ def codebook_from_histogram(counts: np.ndarray, scale: float, *, index_bits: int
 def _lloyd_sorted(x: np.ndarray, weight: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, int]:
     """Lloyd's k-means on sorted weighted points. In one dimension each cluster is a run of consecutive points cut
     at the midpoints between neighbouring centroids, so one step is a binary search per cut and prefix sums; it
-    stops when no cut moves."""
+    stops when no cut moves.
+
+    A cluster left empty (the linear start puts centroids in the gap that pruning leaves around zero) is moved to
+    the point farthest from its centroid in the cluster with the largest squared error, as scikit-learn does, so
+    that no code is wasted."""
     mass_before = np.concatenate([[0.0], np.cumsum(weight)])
     moment_before = np.concatenate([[0.0], np.cumsum(weight * x)])
+    square_before = np.concatenate([[0.0], np.cumsum(weight * x * x)])
     cuts = None
     for iteration in range(1, MAX_ITERATIONS + 1):
         # Points equal to a midpoint go to the lower cluster, as _nearest assigns ties.
@@ -97,9 +102,17 @@ def _lloyd_sorted(x: np.ndarray, weight: np.ndarray, centroids: np.ndarray) -> t
         cuts = new_cuts
         mass = mass_before[cuts[1:]] - mass_before[cuts[:-1]]
         moment = moment_before[cuts[1:]] - moment_before[cuts[:-1]]
-        # An empty cluster keeps its place (it can only arise from the linear start, at a gap in the weights).
         centroids = np.where(mass > 0, moment / np.maximum(mass, 1e-300), centroids)
-        centroids = np.maximum.accumulate(centroids)  # guard the order against rounding
+        error = np.where(mass > 0, square_before[cuts[1:]] - square_before[cuts[:-1]]
+                         - moment**2 / np.maximum(mass, 1e-300), -1.0)
+        for empty in np.flatnonzero(mass == 0):
+            worst = int(np.argmax(error))
+            first, last = x[cuts[worst]], x[cuts[worst + 1] - 1]
+            if error[worst] <= 0 or first == last:
+                break  # fewer distinct weights than codes: nothing left to split
+            centroids[empty] = first if centroids[worst] - first > last - centroids[worst] else last
+            error[worst] = -1.0  # split once per step: the next empty cluster takes another one
+        centroids = np.sort(centroids)
     return centroids, MAX_ITERATIONS
 
 

@@ -26,7 +26,8 @@ SPMAT_LINE_READS = 7
 POINTER_READS = 8
 ACCUMULATOR_BYPASSES = 9
 ROUNDS = 10
-N_COUNTERS = 11
+ACTIVE_ROUNDS = 11  # rounds that broadcast at least one activation (the others take no cycles)
+N_COUNTERS = 12
 
 
 @njit(cache=True)
@@ -151,6 +152,8 @@ def simulate_rounds(vectors, entries, padding, first_row, last_row, starts, line
                 n_seq += 1
         for b in range(batches):
             counters[ROUNDS] += 1
+            if n_seq > 0:
+                counters[ACTIVE_ROUNDS] += 1
             head[:] = 0
             remaining[:] = 0
             last_busy[:] = -2

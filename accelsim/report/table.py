@@ -22,6 +22,8 @@ def _stall_text(stall_cycles, cycles: int) -> str:
 
 # Dataflow metrics (accelsim.results.METRICS) shown as a column when some layer reports them: header, as percent.
 TABLE_METRICS = {"load_balance_efficiency": "load bal. %"}
+# Metrics summarised in one line under the table (their range over the layers).
+SUMMARY_METRICS = {"codebook_relative_rms_error": "weight-sharing error (relative RMS over nonzero weights)"}
 
 
 def _metric_columns(result: NetworkResult) -> list[str]:
@@ -84,6 +86,10 @@ def summary_lines(result: NetworkResult) -> list[str]:
                      f"{_engineering(result.dense_energy_pj * 1e-12, 'J')}; speedup {result.speedup:.2f}x, "
                      f"energy ratio {result.energy_ratio:.2f}x")
     lines += list(result.notes)
+    for name, label in SUMMARY_METRICS.items():
+        values = [row.result.metrics[name] for row in result.rows if name in row.result.metrics]
+        if values:
+            lines.append(f"{label}: {min(values):.4f} to {max(values):.4f} over {len(values)} layers")
     return lines + layer_note_lines(result)
 
 
