@@ -68,10 +68,13 @@ class EIE:
         pes = arch.pe_array.pes
         if arch.pe_array.macs_per_pe != 1:
             raise ValueError("an EIE PE has one multiplier: pe_array.macs_per_pe must be 1")
-        for name, per_pe in (("spmat_sram", 1), ("ptr_sram", 2), ("act_sram", 1)):
-            if arch.memory[name].instances != per_pe * pes:
-                raise ValueError(f"memory.{name}.instances is {arch.memory[name].instances} but must be "
-                                 f"{per_pe * pes}: {per_pe} per PE for pe_array of {pes} PEs")
+        per_pe = {"spmat_sram": 1, "ptr_sram": 2, "act_sram": 1}  # the pointer SRAM is an even and an odd bank
+        wrong = [name for name, count in per_pe.items() if arch.memory[name].instances != count * pes]
+        if wrong:
+            fixes = " ".join(f"--set memory.{name}.instances={count * pes}" for name, count in per_pe.items())
+            raise ValueError(f"memory.{wrong[0]}.instances is {arch.memory[wrong[0]].instances} but must be "
+                             f"{per_pe[wrong[0]] * pes} ({per_pe[wrong[0]]} per PE) for a pe_array of {pes} PEs; "
+                             f"with {pes} PEs use {fixes}")
         config: EIE.Config = arch.dataflow.config
         entry_bits = config.weight_index_bits + config.relative_index_bits
         if arch.memory["spmat_sram"].width_bits % entry_bits:
