@@ -129,9 +129,10 @@ class EIE:
             padding_total += int(padding.sum(dtype=np.int64))
             entries_per_pe += per_pe_batch.sum(axis=0)
             pointers_per_pe += entries.shape[0] * (matrix.shape[1] + 1)
-        notes += _batch_notes(problems, pes, rows_per_batch)
+        batches = [entries.shape[0] for entries, *_ in layouts]  # the layout's own batch count per matrix
+        notes += _batch_notes(problems, batches[0], pes, rows_per_batch)
         notes += _capacity_notes(arch, config, int(entries_per_pe.max()), pointers_per_pe, problems)
-        moves = _activation_moves(arch, problems, int(counters[kernel.ROUNDS]))
+        moves = _activation_moves(arch, problems, batches, int(counters[kernel.ROUNDS]))
         return _layer_result(layer, arch, config, counters, moves, stored, padding_total, codebook, notes,
                              gemm_output_to_layer(layer, outputs) if compute_output else None)
 
@@ -145,7 +146,7 @@ def _register_entries(arch: Arch, name: str) -> int:
     return (arch.components[name].size_bytes or 0) * 8 // arch.data.activation_bits
 
 
-def _activation_moves(arch: Arch, problems, rounds: int) -> dict[tuple[str, str], int]:
+def _activation_moves(arch: Arch, problems, batches: list[int], rounds: int) -> dict[tuple[str, str], int]:
     """Where each round's nonzero detection reads its input activations, and where finished outputs go.
 
     One input vector that fits the source registers (64 per PE) is read from them; several vectors (batch,
@@ -158,9 +159,8 @@ def _activation_moves(arch: Arch, problems, rounds: int) -> dict[tuple[str, str]
     inputs_in_registers = vectors_total == 1 and all(
         vectors.shape[1] <= pes * _register_entries(arch, "src_act_regs") for _, vectors in problems)
     reads = writes = 0
-    for matrix, vectors in problems:
-        batches = math.ceil(math.ceil(matrix.shape[0] / pes) / _rows_per_batch(arch))
-        reads += vectors.shape[0] * batches * vectors.shape[1]
+    for (matrix, vectors), matrix_batches in zip(problems, batches, strict=True):
+        reads += vectors.shape[0] * matrix_batches * vectors.shape[1]
         writes += vectors.shape[0] * matrix.shape[0]
     source = "src_act_regs" if inputs_in_registers else "act_sram"
     return {(source, "read"): reads, ("act_sram", "write"): 0 if rounds == 1 else writes}
@@ -185,9 +185,8 @@ def _matrix_vector_problems(layer: Layer) -> tuple[list[tuple[np.ndarray, np.nda
     return problems, [note + (f"; {d['G']} groups one after another" if d["G"] > 1 else "")]
 
 
-def _batch_notes(problems, pes: int, rows_per_batch: int) -> list[str]:
+def _batch_notes(problems, batches: int, pes: int, rows_per_batch: int) -> list[str]:
     outputs = problems[0][0].shape[0]
-    batches = math.ceil(math.ceil(outputs / pes) / rows_per_batch)
     if batches <= 1:
         return []
     return [f"{outputs} outputs over {pes} PEs exceed the destination registers ({rows_per_batch} per PE): "

@@ -39,6 +39,12 @@ def place_row(i, n_pes, rows_per_batch):
 
 
 @njit(cache=True)
+def level_index(w, scale, half):
+    """Index of weight w's fixed-point level, rint(w / scale), in an array of 2 * half levels."""
+    return int(np.rint(w / scale)) + half
+
+
+@njit(cache=True)
 def fixed_point_histogram(matrix, scale, levels):
     """Counts of the nonzero entries of `matrix` at each fixed-point level: level = rint(w / scale), stored at
     index level + levels // 2 (so `levels` = 2^bits covers -(2^(bits-1) - 1) .. 2^(bits-1) - 1)."""
@@ -49,7 +55,7 @@ def fixed_point_histogram(matrix, scale, levels):
         for j in range(cols):
             w = matrix[i, j]
             if w != 0:
-                counts[int(np.rint(w / scale)) + half] += 1
+                counts[level_index(w, scale, half)] += 1
     return counts
 
 
@@ -73,7 +79,7 @@ def column_stats(matrix, n_pes, rows_per_batch, max_run, store_zeros, scale, his
         for j in range(n_cols):
             w = matrix[i, j]
             if w != 0:
-                histogram[int(np.rint(w / scale)) + half] += 1
+                histogram[level_index(w, scale, half)] += 1
             elif not store_zeros:
                 continue
             previous = last_row[b, p, j]
@@ -110,7 +116,7 @@ def fill_entries(matrix, n_pes, rows_per_batch, max_run, store_zeros, starts, to
                 rows[cursor[b, p, j]] = position
                 cursor[b, p, j] += 1
                 position += max_run + 1
-            codes[cursor[b, p, j]] = 0 if w == 0 else level_to_code[int(np.rint(w / scale)) + half]
+            codes[cursor[b, p, j]] = 0 if w == 0 else level_to_code[level_index(w, scale, half)]
             rows[cursor[b, p, j]] = row
             cursor[b, p, j] += 1
             previous[b, p, j] = row
