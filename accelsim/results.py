@@ -22,6 +22,8 @@ STALL_CAUSES: dict[str, str] = {
     "barrier": "waiting at a synchronisation point for the slowest PE",
     "fragmentation": "multiplier slots left empty because a work list was not a multiple of the vector width",
     "broadcast_stall": "a broadcast held back because some receiver's queue was full",
+    "wasted_products": "multiplier slots spent on products that land on no output (SCNN's Cartesian product on a "
+                       "stride > 1 layer, windows hanging over padded borders)",
     "format_overhead": "slots spent on the sparse format rather than MACs: padding entries for zero runs too long "
                        "for a relative index, pointer reads of columns with no entries",
 }
@@ -37,7 +39,14 @@ METRICS: dict[str, str] = {
     "stored_entries": "weight entries held in the sparse format, padding entries included",
     "padding_entries": "stored entries that are padding zeros (zero runs too long for the relative index)",
     "codebook_relative_rms_error": "weight sharing error: sqrt(sum (w - shared w)^2 / sum w^2) over nonzero weights",
-    "rounds": "matrix-vector rounds run one after another (vectors x output batches)",
+    "rounds": "rounds run one after another: EIE's matrix-vector rounds (vectors x output batches), SCNN's "
+              "output-channel groups (x images)",
+    "output_channel_group_size": "Kc: output channels whose partial sums fit a PE's accumulator buffer at once",
+    "temporal_passes": "spatial passes a layer needs when its activations overflow the on-chip buffers",
+    "halo_partial_sums": "partial sums sent to a neighbouring PE because they fell in its output tile (halos)",
+    "wasted_products": "products computed that land on no output (stride > 1, padded borders)",
+    "iaram_fill": "the fullest PE's input activations (compressed) over its input buffer capacity",
+    "oaram_fill": "the fullest PE's output activations (compressed) over its output buffer capacity",
 }
 
 

@@ -1,0 +1,169 @@
+"""Kernel of SCNN (Parashar et al., ISCA 2017): the PT-IS-CP-sparse Cartesian product of every PE, step by step.
+
+Operands arrive as compressed blocks (CSR-like, built by accelsim.dataflows.scnn):
+- activation block (image n, tile t, channel c): the nonzero activations of one input channel in one PE's
+  Wt x Ht tile, in row-major order, with their global (h, w) coordinates;
+- weight block (group index gi, weight slice v, channel c): the nonzero weights of one output-channel group Kc
+  for one input channel, in (r, s, k) order with k fastest, with their coordinates (k local to the group).
+
+For each output-channel group every PE walks its channels; per channel, each vector of up to I activations meets
+each vector of up to F weights: one step of the F x I multiplier array. Each product's output coordinate is
+computed; a product that lands on no output (a skipped position of a stride > 1 layer, or outside the plane at a
+padded border) is wasted. The others cross the F*I -> A scatter crossbar to the accumulator bank of their address
+(bank_of_address); a bank takes one product per cycle, so a step lasts as many cycles as its busiest bank holds
+products (at least one). The slowest PE of a group sets the group's time (the barrier); the caller does that.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# Bank mappings of an accumulator address.
+MODULO = 0  # address mod A: low-order interleaving
+XOR_FOLD = 1  # the address's A-sized digits XOR-ed together (A a power of two): spreads strided addresses
+
+# Indices into the counter array `cartesian_product` returns (PE-steps and products summed over the layer).
+STEPS = 0  # multiplier-array steps (one F x I vector pair each)
+CONFLICT_CYCLES = 1  # PE-cycles a step spent beyond its first because one bank received several products
+PRODUCTS = 2  # products issued (non-empty multiplier slots)
+VALID_PRODUCTS = 3  # products that reached an accumulator
+EMPTY_SLOTS = 4  # multiplier slots left empty because a vector was shorter than F or I
+ACTIVATION_VECTORS = 5  # activation vectors read from the IARAM (one per vector per weight sweep)
+WEIGHT_VECTORS = 6  # weight vectors delivered to one PE (summed over PEs)
+N_COUNTERS = 7
+
+
+@njit(cache=True)
+def bank_of_address(address, banks, mapping):
+    if mapping == MODULO:
+        return address % banks
+    bank = 0
+    while address > 0:  # banks is a power of two (checked by the dataflow)
+        bank ^= address & (banks - 1)
+        address //= banks
+    return bank
+
+
+@njit(cache=True)
+def output_coordinate(x, pad, r, dilation, stride, size):
+    """Output index that input index x feeds through kernel offset r, or -1 when the product lands on no output."""
+    numerator = x + pad - r * dilation
+    if numerator < 0 or numerator % stride:
+        return -1
+    out = numerator // stride
+    return out if out < size else -1
+
+
+@njit(cache=True)
+def cartesian_product(act_ptr, act_h, act_w, act_val, w_ptr, w_k, w_r, w_s, w_val, k_base,
+                      n_images, n_groups, n_tiles, n_pes, channels, act_channels, act_c0, act_pe_step,
+                      w_pe_step, w_slices, region_p0, region_q0, region_h, region_w, P, Q, stride_h, stride_w,
+                      pad_h, pad_w, dil_h, dil_w, f_width, i_width, banks, mapping, crossbar, out, compute_output):
+    """Run every PE over every output-channel group; return (cycles of each (image, group, PE), counters).
+
+    Activation block of (n, PE pe, channel c of group gi's channels) is
+    act_ptr[(n * n_tiles + pe * act_pe_step) * act_channels + act_c0[gi] + c];
+    weight block of (group gi, PE pe, channel c) is w_ptr[(gi * w_slices + pe * w_pe_step) * channels + c], its
+    output channels start at k_base[gi * w_slices + pe * w_pe_step]. act_pe_step = 1, w_pe_step = 0 is planar
+    tiling (each PE its own input tile, weights broadcast); 0 and 1 is the output-channel split of FC layers.
+    Accumulator address of output (k, p, q) on a PE: (k_local * region_h + p - region_p0) * region_w + q - q0.
+    """
+    pe_cycles = np.zeros((n_images, n_groups, n_pes), dtype=np.int64)
+    counters = np.zeros(N_COUNTERS, dtype=np.int64)
+    bank_load = np.zeros(banks, dtype=np.int64)
+    for n in range(n_images):
+        for gi in range(n_groups):
+            for pe in range(n_pes):
+                a_block = (n * n_tiles + pe * act_pe_step) * act_channels + act_c0[gi]
+                slice_index = gi * w_slices + pe * w_pe_step
+                w_block = slice_index * channels
+                k0 = k_base[slice_index]
+                p0 = region_p0[pe]
+                q0 = region_q0[pe]
+                cycles = 0
+                for c in range(channels):
+                    a_start, a_end = act_ptr[a_block + c], act_ptr[a_block + c + 1]
+                    w_start, w_end = w_ptr[w_block + c], w_ptr[w_block + c + 1]
+                    if a_start == a_end or w_start == w_end:
+                        continue  # an empty block is skipped with its count field
+                    for ai in range(a_start, a_end, i_width):
+                        a_stop = min(ai + i_width, a_end)
+                        counters[ACTIVATION_VECTORS] += 1
+                        for wi in range(w_start, w_end, f_width):
+                            w_stop = min(wi + f_width, w_end)
+                            filled = (a_stop - ai) * (w_stop - wi)
+                            counters[STEPS] += 1
+                            counters[PRODUCTS] += filled
+                            counters[EMPTY_SLOTS] += f_width * i_width - filled
+                            busiest = 1
+                            for a in range(ai, a_stop):
+                                for w in range(wi, w_stop):
+                                    p = output_coordinate(act_h[a], pad_h, w_r[w], dil_h, stride_h, P)
+                                    if p < 0:
+                                        continue
+                                    q = output_coordinate(act_w[a], pad_w, w_s[w], dil_w, stride_w, Q)
+                                    if q < 0:
+                                        continue
+                                    counters[VALID_PRODUCTS] += 1
+                                    if crossbar:
+                                        address = (w_k[w] * region_h + p - p0) * region_w + q - q0
+                                        bank = bank_of_address(address, banks, mapping)
+                                        bank_load[bank] += 1
+                                        if bank_load[bank] > busiest:
+                                            busiest = bank_load[bank]
+                                    if compute_output:
+                                        out[n, k0 + w_k[w], p, q] += act_val[a] * w_val[w]
+                            if crossbar:
+                                bank_load[:] = 0
+                            cycles += busiest
+                            counters[CONFLICT_CYCLES] += busiest - 1
+                    counters[WEIGHT_VECTORS] += (w_end - w_start + f_width - 1) // f_width
+                pe_cycles[n, gi, pe] = cycles
+    return pe_cycles, counters
+
+
+@njit(cache=True)
+def dense_product_counts(act_ptr, act_h, act_w, w_ptr, w_r, w_s, n_images, n_groups, n_tiles, n_pes, channels,
+                         act_channels, act_c0, act_pe_step, w_pe_step, w_slices, P, Q, stride_h, stride_w, pad_h,
+                         pad_w, dil_h, dil_w, kernel_h, kernel_w, f_width, i_width):
+    """The same schedule as `cartesian_product` without a crossbar or an output, counted without visiting each
+    product: a step always takes one cycle, and a channel's useful products are, over kernel offsets (r, s), the
+    weights at (r, s) times the activations whose output through (r, s) exists. For the dense twin (DCNN), whose
+    every operand is a slot of the schedule, this is Kc times faster than the product-by-product walk."""
+    pe_cycles = np.zeros((n_images, n_groups, n_pes), dtype=np.int64)
+    counters = np.zeros(N_COUNTERS, dtype=np.int64)
+    weights_at = np.zeros((kernel_h, kernel_w), dtype=np.int64)
+    for n in range(n_images):
+        for gi in range(n_groups):
+            for pe in range(n_pes):
+                a_block = (n * n_tiles + pe * act_pe_step) * act_channels + act_c0[gi]
+                w_block = (gi * w_slices + pe * w_pe_step) * channels
+                cycles = 0
+                for c in range(channels):
+                    a_start, a_end = act_ptr[a_block + c], act_ptr[a_block + c + 1]
+                    w_start, w_end = w_ptr[w_block + c], w_ptr[w_block + c + 1]
+                    if a_start == a_end or w_start == w_end:
+                        continue
+                    n_act, n_wt = a_end - a_start, w_end - w_start
+                    a_vectors = (n_act + i_width - 1) // i_width
+                    w_vectors = (n_wt + f_width - 1) // f_width
+                    steps = a_vectors * w_vectors
+                    cycles += steps
+                    counters[STEPS] += steps
+                    counters[PRODUCTS] += n_act * n_wt
+                    counters[EMPTY_SLOTS] += steps * f_width * i_width - n_act * n_wt
+                    counters[ACTIVATION_VECTORS] += a_vectors
+                    counters[WEIGHT_VECTORS] += w_vectors
+                    weights_at[:, :] = 0
+                    for w in range(w_start, w_end):
+                        weights_at[w_r[w], w_s[w]] += 1
+                    for a in range(a_start, a_end):
+                        for r in range(kernel_h):
+                            if output_coordinate(act_h[a], pad_h, r, dil_h, stride_h, P) < 0:
+                                continue
+                            for s in range(kernel_w):
+                                if output_coordinate(act_w[a], pad_w, s, dil_w, stride_w, Q) >= 0:
+                                    counters[VALID_PRODUCTS] += weights_at[r, s]
+                pe_cycles[n, gi, pe] = cycles
+    return pe_cycles, counters
