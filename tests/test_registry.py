@@ -18,7 +18,8 @@ from accelsim.dataflows.registry import (
 )
 
 FOLDER = Path(accelsim.dataflows.__file__).parent
-HELPERS = {"__init__", "registry", "gemm_view", "weight_sharing", "scnn_mapping", "scnn_cost"}  # modules that hold no dataflow
+# modules that hold no dataflow
+HELPERS = {"__init__", "registry", "gemm_view", "weight_sharing", "scnn_mapping", "scnn_cost"}
 
 
 def dataflow_modules() -> list[str]:

@@ -53,6 +53,9 @@ class SCNN:
         """A: accumulator banks behind the scatter crossbar (the paper's A = 2 F I = 32)."""
         bank_mapping: Literal["xor_fold", "modulo"] = "xor_fold"
         """Accumulator address -> bank: modulo A, or the address's base-A digits XOR-ed (needs A a power of 2)."""
+        crossbar_queue_depth: int = Field(2, ge=1, le=64)
+        """Products each accumulator bank's crossbar queue holds (the patent's arbitrated crossbar buffers each
+        result). 1 = no buffering: a step lasts as many cycles as its busiest bank receives products."""
         index_bits: int = Field(4, ge=1, le=16)
         """Zero-run index of the compressed format; a longer run costs a padding entry (storage, not cycles)."""
         skip_zero_weights: bool = True
@@ -160,7 +163,7 @@ def _run(layer: Layer, x: np.ndarray, weight: np.ndarray, arch: Arch, config: SC
             weights.value, mapping.k_base, *common, mapping.region_p0, mapping.region_q0, mapping.region_h,
             mapping.region_w, out_shape[2], out_shape[3], *stride, *padding, *dilation, config.weight_vector,
             config.activation_vector, config.accumulator_banks, _BANK_MAPPINGS[config.bank_mapping],
-            config.scatter_crossbar, out, needs_values)
+            config.scatter_crossbar, config.crossbar_queue_depth, out, needs_values)
     else:
         pe_cycles, counters = kernel.dense_product_counts(
             acts.ptr, acts.row, acts.col, weights.ptr, weights.row, weights.col, *common, out_shape[2],

@@ -10,8 +10,9 @@ For each output-channel group every PE walks its channels; per channel, each vec
 each vector of up to F weights: one step of the F x I multiplier array. Each product's output coordinate is
 computed; a product that lands on no output (a skipped position of a stride > 1 layer, or outside the plane at a
 padded border) is wasted. The others cross the F*I -> A scatter crossbar to the accumulator bank of their address
-(bank_of_address); a bank takes one product per cycle, so a step lasts as many cycles as its busiest bank holds
-products (at least one). The slowest PE of a group sets the group's time (the barrier); the caller does that.
+(bank_of_address) and waits in that bank's input queue; a bank writes one product per cycle, and the array
+stalls when a bank's queue cannot take a step's products (accept_step). The slowest PE of a group sets the
+group's time (the barrier); the caller does that.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ XOR_FOLD = 1  # the address's A-sized digits XOR-ed together (A a power of two):
 
 # Indices into the counter array `cartesian_product` returns (PE-steps and products summed over the layer).
 STEPS = 0  # multiplier-array steps (one F x I vector pair each)
-CONFLICT_CYCLES = 1  # PE-cycles a step spent beyond its first because one bank received several products
+CONFLICT_CYCLES = 1  # PE-cycles the array waited for full bank queues, and for the queues to empty at a group's end
 PRODUCTS = 2  # products issued (non-empty multiplier slots)
 VALID_PRODUCTS = 3  # products that reached an accumulator
 EMPTY_SLOTS = 4  # multiplier slots left empty because a vector was shorter than F or I
@@ -46,6 +47,26 @@ def bank_of_address(address, banks, mapping):
 
 
 @njit(cache=True)
+def accept_step(bank_queue, bank_load, depth):
+    """Hand one step's products (bank_load per bank) to the banks' input queues; return the cycles the multiplier
+    array waits before its next step. Each cycle every bank writes one queued product into its accumulator; a
+    bank's queue holds `depth` products. The array waits until every bank can take its products (a bank that
+    receives more than `depth` at once takes them as it drains), then spends the step's own cycle, in which the
+    banks drain once more. Depth 1 is a crossbar without buffers: a step lasts as many cycles as its busiest bank
+    receives products."""
+    wait = 0
+    for b in range(bank_load.shape[0]):
+        need = bank_queue[b] + bank_load[b] - depth
+        if need > wait:
+            wait = need
+    for b in range(bank_load.shape[0]):
+        left = bank_queue[b] + bank_load[b] - wait - 1
+        bank_queue[b] = left if left > 0 else 0
+        bank_load[b] = 0
+    return wait
+
+
+@njit(cache=True)
 def output_coordinate(x, pad, r, dilation, stride, size):
     """Output index that input index x feeds through kernel offset r, or -1 when the product lands on no output."""
     numerator = x + pad - r * dilation
@@ -59,7 +80,8 @@ def output_coordinate(x, pad, r, dilation, stride, size):
 def cartesian_product(act_ptr, act_h, act_w, act_val, w_ptr, w_k, w_r, w_s, w_val, k_base,
                       n_images, n_groups, n_tiles, n_pes, channels, act_channels, act_c0, act_pe_step,
                       w_pe_step, w_slices, region_p0, region_q0, region_h, region_w, P, Q, stride_h, stride_w,
-                      pad_h, pad_w, dil_h, dil_w, f_width, i_width, banks, mapping, crossbar, out, compute_output):
+                      pad_h, pad_w, dil_h, dil_w, f_width, i_width, banks, mapping, crossbar, queue_depth, out,
+                      compute_output):
     """Run every PE over every output-channel group; return (cycles of each (image, group, PE), counters).
 
     Activation block of (n, PE pe, channel c of group gi's channels) is
@@ -72,6 +94,7 @@ def cartesian_product(act_ptr, act_h, act_w, act_val, w_ptr, w_k, w_r, w_s, w_va
     pe_cycles = np.zeros((n_images, n_groups, n_pes), dtype=np.int64)
     counters = np.zeros(N_COUNTERS, dtype=np.int64)
     bank_load = np.zeros(banks, dtype=np.int64)
+    bank_queue = np.zeros(banks, dtype=np.int64)
     for n in range(n_images):
         for gi in range(n_groups):
             for pe in range(n_pes):
@@ -96,7 +119,6 @@ def cartesian_product(act_ptr, act_h, act_w, act_val, w_ptr, w_k, w_r, w_s, w_va
                             counters[STEPS] += 1
                             counters[PRODUCTS] += filled
                             counters[EMPTY_SLOTS] += f_width * i_width - filled
-                            busiest = 1
                             for a in range(ai, a_stop):
                                 for w in range(wi, w_stop):
                                     p = output_coordinate(act_h[a], pad_h, w_r[w], dil_h, stride_h, P)
@@ -108,17 +130,20 @@ def cartesian_product(act_ptr, act_h, act_w, act_val, w_ptr, w_k, w_r, w_s, w_va
                                     counters[VALID_PRODUCTS] += 1
                                     if crossbar:
                                         address = (w_k[w] * region_h + p - p0) * region_w + q - q0
-                                        bank = bank_of_address(address, banks, mapping)
-                                        bank_load[bank] += 1
-                                        if bank_load[bank] > busiest:
-                                            busiest = bank_load[bank]
+                                        bank_load[bank_of_address(address, banks, mapping)] += 1
                                     if compute_output:
                                         out[n, k0 + w_k[w], p, q] += act_val[a] * w_val[w]
+                            wait = 0
                             if crossbar:
-                                bank_load[:] = 0
-                            cycles += busiest
-                            counters[CONFLICT_CYCLES] += busiest - 1
+                                wait = accept_step(bank_queue, bank_load, queue_depth)
+                            cycles += 1 + wait
+                            counters[CONFLICT_CYCLES] += wait
                     counters[WEIGHT_VECTORS] += (w_end - w_start + f_width - 1) // f_width
+                if crossbar:  # the group ends when the last queued product is in its accumulator
+                    tail = bank_queue.max()
+                    cycles += tail
+                    counters[CONFLICT_CYCLES] += tail
+                    bank_queue[:] = 0
                 pe_cycles[n, gi, pe] = cycles
     return pe_cycles, counters
 
