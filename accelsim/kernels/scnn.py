@@ -39,37 +39,62 @@ N_COUNTERS = 7
 def bank_of_address(address, banks, mapping):
     if mapping == MODULO:
         return address % banks
+    shift = 0
+    while (1 << shift) < banks:  # banks is a power of two (checked by the dataflow)
+        shift += 1
     bank = 0
-    while address > 0:  # banks is a power of two (checked by the dataflow)
+    while address > 0:
         bank ^= address & (banks - 1)
-        address //= banks
+        address >>= shift
     return bank
 
 
 @njit(cache=True)
-def accept_step(bank_queue, bank_load, depth):
-    """Hand one step's products (bank_load per bank) to the banks' input queues; return the cycles the multiplier
-    array waits before its next step. Each cycle every bank writes one queued product into its accumulator; a
-    bank's queue holds `depth` products. The array waits until every bank can take its products (a bank that
-    receives more than `depth` at once takes them as it drains), then spends the step's own cycle, in which the
-    banks drain once more. Depth 1 is a crossbar without buffers: a step lasts as many cycles as its busiest bank
-    receives products."""
+def accept_step(bank_queue, bank_load, step_banks, n_step, queued, n_queued, depth, new_queued):
+    """Hand one step's products to the banks' input queues; return (cycles the multiplier array waits before its
+    next step, number of banks left holding products, written to new_queued). step_banks[:n_step] are the banks
+    the step's products go to (bank_load counts them); queued[:n_queued] are the banks still holding products
+    from earlier steps.
+
+    Each cycle every bank writes one queued product into its accumulator; a bank's queue holds `depth` products.
+    The array waits until every bank can take its products (a bank receiving more than `depth` at once takes
+    them as it drains), then spends the step's own cycle, in which the banks drain once more. Only the step's
+    banks can overflow: after any step a queue holds at most depth - 1. Depth 1 is a crossbar without buffers: a
+    step lasts as many cycles as its busiest bank receives products."""
     wait = 0
-    for b in range(bank_load.shape[0]):
+    for i in range(n_step):
+        b = step_banks[i]
         need = bank_queue[b] + bank_load[b] - depth
         if need > wait:
             wait = need
-    for b in range(bank_load.shape[0]):
+    n_left = 0
+    for i in range(n_queued):  # banks of earlier steps that received nothing now
+        b = queued[i]
+        if bank_load[b] == 0:
+            left = bank_queue[b] - wait - 1
+            bank_queue[b] = left if left > 0 else 0
+            if left > 0:
+                new_queued[n_left] = b
+                n_left += 1
+    for i in range(n_step):
+        b = step_banks[i]
+        if bank_load[b] == 0:
+            continue  # a bank listed twice: done at its first listing
         left = bank_queue[b] + bank_load[b] - wait - 1
         bank_queue[b] = left if left > 0 else 0
         bank_load[b] = 0
-    return wait
+        if left > 0:
+            new_queued[n_left] = b
+            n_left += 1
+    return wait, n_left
 
 
 @njit(cache=True)
 def output_coordinate(x, pad, r, dilation, stride, size):
     """Output index that input index x feeds through kernel offset r, or -1 when the product lands on no output."""
     numerator = x + pad - r * dilation
+    if stride == 1:  # the common case, without a division
+        return numerator if 0 <= numerator < size else -1
     if numerator < 0 or numerator % stride:
         return -1
     out = numerator // stride
@@ -95,6 +120,10 @@ def cartesian_product(act_ptr, act_h, act_w, act_val, w_ptr, w_k, w_r, w_s, w_va
     counters = np.zeros(N_COUNTERS, dtype=np.int64)
     bank_load = np.zeros(banks, dtype=np.int64)
     bank_queue = np.zeros(banks, dtype=np.int64)
+    step_banks = np.zeros(f_width * i_width, dtype=np.int64)
+    queued = np.zeros(banks, dtype=np.int64)  # banks holding products, and the list being rebuilt
+    new_queued = np.zeros(banks, dtype=np.int64)
+    n_queued = 0
     for n in range(n_images):
         for gi in range(n_groups):
             for pe in range(n_pes):
@@ -119,6 +148,7 @@ def cartesian_product(act_ptr, act_h, act_w, act_val, w_ptr, w_k, w_r, w_s, w_va
                             counters[STEPS] += 1
                             counters[PRODUCTS] += filled
                             counters[EMPTY_SLOTS] += f_width * i_width - filled
+                            valid = 0
                             for a in range(ai, a_stop):
                                 for w in range(wi, w_stop):
                                     p = output_coordinate(act_h[a], pad_h, w_r[w], dil_h, stride_h, P)
@@ -127,23 +157,31 @@ def cartesian_product(act_ptr, act_h, act_w, act_val, w_ptr, w_k, w_r, w_s, w_va
                                     q = output_coordinate(act_w[a], pad_w, w_s[w], dil_w, stride_w, Q)
                                     if q < 0:
                                         continue
-                                    counters[VALID_PRODUCTS] += 1
                                     if crossbar:
                                         address = (w_k[w] * region_h + p - p0) * region_w + q - q0
-                                        bank_load[bank_of_address(address, banks, mapping)] += 1
+                                        bank = bank_of_address(address, banks, mapping)
+                                        bank_load[bank] += 1
+                                        step_banks[valid] = bank
                                     if compute_output:
                                         out[n, k0 + w_k[w], p, q] += act_val[a] * w_val[w]
+                                    valid += 1
+                            counters[VALID_PRODUCTS] += valid
                             wait = 0
                             if crossbar:
-                                wait = accept_step(bank_queue, bank_load, queue_depth)
+                                wait, n_queued = accept_step(bank_queue, bank_load, step_banks, valid, queued,
+                                                             n_queued, queue_depth, new_queued)
+                                queued, new_queued = new_queued, queued
                             cycles += 1 + wait
                             counters[CONFLICT_CYCLES] += wait
                     counters[WEIGHT_VECTORS] += (w_end - w_start + f_width - 1) // f_width
                 if crossbar:  # the group ends when the last queued product is in its accumulator
-                    tail = bank_queue.max()
+                    tail = 0
+                    for i in range(n_queued):
+                        tail = max(tail, bank_queue[queued[i]])
+                        bank_queue[queued[i]] = 0
+                    n_queued = 0
                     cycles += tail
                     counters[CONFLICT_CYCLES] += tail
-                    bank_queue[:] = 0
                 pe_cycles[n, gi, pe] = cycles
     return pe_cycles, counters
 
