@@ -73,6 +73,9 @@ class ActionCounts(Mapping[tuple[str, str], int]):
     def __getitem__(self, key: tuple[str, str]) -> int:
         return self._counts.get(key, 0)
 
+    def __contains__(self, key: object) -> bool:  # a missing key reads as 0 but is not counted
+        return key in self._counts
+
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self._counts)
 

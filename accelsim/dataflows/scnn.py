@@ -168,7 +168,8 @@ def _run(layer: Layer, x: np.ndarray, weight: np.ndarray, arch: Arch, config: SC
         pe_cycles, counters = kernel.dense_product_counts(
             acts.ptr, acts.row, acts.col, weights.ptr, weights.row, weights.col, *common, out_shape[2],
             out_shape[3], *stride, *padding, *dilation, *kernel_hw, config.weight_vector, config.activation_vector)
-    return scnn_cost.summarise_run(arch, config, mapping, pe_cycles, counters, out if needs_values else None,
+    # Only compressed outputs (SCNN, SparseA) take OARAM space by their nonzeros; dense ones by their count.
+    return scnn_cost.summarise_run(arch, config, mapping, pe_cycles, counters, out if skip_a else None,
                                    out if compute_output else None)
 
 

@@ -19,7 +19,6 @@ import numpy as np
 from accelsim.arch import Arch
 from accelsim.dataflows.scnn_mapping import Mapping
 from accelsim.kernels import scnn as kernel
-from accelsim.kernels.systolic import double_buffered_stalls
 from accelsim.results import ActionCounts, LayerResult
 from accelsim.workload import Layer
 
@@ -77,8 +76,6 @@ def summarise_run(arch: Arch, config, mapping: Mapping, pe_cycles: np.ndarray, c
     drain_per_group = np.ceil(mapping.kc_of_group * region / banks).astype(np.int64)  # one entry per bank-cycle
     sequence = group_cycles.ravel()
     drains = np.tile(drain_per_group, mapping.n_images)
-    hidden_under = np.append(sequence[1:], 0)  # a group drains while the next computes; the last drains alone
-    drain_cycles = int(np.maximum(drains - hidden_under, 0).sum())
     drain_reads = int(mapping.n_images * mapping.kc_of_group.sum() * region * active.sum())
     halo = np.maximum(mapping.region_positions - mapping.owned_positions, 0)[active].sum()
     halo_transfers = int(mapping.n_images * mapping.kc_of_group.sum() * halo) if mapping.planar else 0
@@ -104,11 +101,11 @@ def summarise_run(arch: Arch, config, mapping: Mapping, pe_cycles: np.ndarray, c
         dram_write += out_bits_total
         spill_bytes_per_image = (in_total + out_bits_total) / 8 / mapping.n_images
     bandwidth = arch.bytes_per_cycle("dram")
-    stall = 0
+    transfers = np.zeros(sequence.size)
     if bandwidth is not None:
         per_group = weight_bits_group / 8 * passes + spill_bytes_per_image / weight_bits_group.size
-        stall = double_buffered_stalls(sequence.astype(np.float64), np.tile(per_group, mapping.n_images),
-                                       float(bandwidth))
+        transfers = np.tile(per_group, mapping.n_images) / bandwidth
+    drain_cycles, stall = overlap_waits(sequence, drains, transfers)
     vectors = int(mapping.n_images * np.ceil(np.diff(mapping.weights.ptr) / config.weight_vector).sum())
     deliveries = vectors * pes if mapping.planar else vectors  # split mapping: each PE its own weights
     return Run(counters=counters.copy(), compute_cycles=int(sequence.sum()), barrier_pe_cycles=barrier,
@@ -117,6 +114,29 @@ def summarise_run(arch: Arch, config, mapping: Mapping, pe_cycles: np.ndarray, c
                dram_write_bits=dram_write, oaram_write_bits=out_bits_total, passes=passes, kc=mapping.kc,
                groups=int(group_cycles.size), iaram_fill=in_bits_pe / iaram_bits, oaram_fill=out_bits_pe / oaram_bits,
                output=output)
+
+
+def overlap_waits(compute: np.ndarray, drains: np.ndarray, transfers: np.ndarray) -> tuple[int, int]:
+    """Cycles the groups wait between them: (for accumulator drains, for DRAM).
+
+    Group m starts when group m - 1 has computed, its weights (transfers[m], streamed during group m - 1; the
+    first group's are fetched before the layer) have arrived, and the accumulator buffer it reuses is drained:
+    group m - 2's, which drained during group m - 1 (double buffering). The wait before m is the longer of
+    the two overruns, charged to its cause; after the last group, the previous drain's overrun and the last
+    group's whole drain.
+    """
+    memory = drain = 0.0
+    for m in range(1, compute.size):
+        previous_drain = drains[m - 2] if m >= 2 else 0.0
+        wait = max(transfers[m], previous_drain) - compute[m - 1]
+        if wait > 0:
+            if transfers[m] >= previous_drain:
+                memory += wait
+            else:
+                drain += wait
+    last = compute.size - 1
+    drain += max(0.0, (drains[last - 1] if last >= 1 else 0.0) - compute[last]) + drains[last]
+    return math.ceil(drain - 1e-9), math.ceil(memory - 1e-9)
 
 
 def _output_entries_per_pe(mapping: Mapping, values: np.ndarray | None, pes: int) -> np.ndarray:
@@ -148,7 +168,7 @@ def notes(layer: Layer, arch: Arch, config, run: Run) -> list[str]:
     c = run.counters
     wasted = int(c[kernel.PRODUCTS] - c[kernel.VALID_PRODUCTS])
     if wasted and c[kernel.PRODUCTS]:
-        cause = "stride > 1 skips outputs" if max(layer.stride) > 1 else "windows hang over padded borders"
+        cause = "stride > 1 skips outputs" if max(layer.stride) > 1 else "windows hang over the plane's borders"
         out.append(f"{wasted / c[kernel.PRODUCTS]:.0%} of products land on no output ({cause}): wasted work")
     return out
 

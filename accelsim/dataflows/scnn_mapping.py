@@ -192,10 +192,11 @@ def plan_split(x: np.ndarray, weight: np.ndarray, pes: int, accumulator_entries:
     zero = np.zeros(position.size, np.int32)
     weights = Blocks(ptr, zero, zero, position.astype(np.int32), ordered[block, position], padding)
     k_base = (np.arange(pes)[None, :] * per_pe + np.arange(slices)[:, None] * kc).ravel()
-    kc_of_group = np.full(slices, kc)
+    kc_of_group = np.minimum(kc, per_pe - np.arange(slices) * kc)  # the last group may be short
     zeros = np.zeros(pes, np.int64)
+    positions = np.where(np.arange(pes) * per_pe < k, n, 0)  # PEs past the last output channel hold nothing
     return Mapping(False, 1, 1, acts, weights, k_base, np.zeros(slices, np.int64), kc, kc_of_group, pes, zeros,
-                   zeros, 1, n, np.full(pes, n), np.full(pes, n), None)
+                   zeros, 1, n, positions, positions, None)
 
 
 def _group_size(out_channels: int, region_positions: int, accumulator_entries: int, region: str) -> int:
