@@ -20,6 +20,8 @@ demo: setup
 	$(BIN)/accelsim run --arch systolic-32x32-ws-nm24 --model resnet18 --prune nm:2:4 \
 		--json out/resnet18-nm24.json --plot out/resnet18-nm24.png
 	$(BIN)/accelsim run --arch eie --model eie-benchmark --json out/eie-benchmark.json --plot out/eie-benchmark.png
+	$(BIN)/accelsim run --arch scnn --model alexnet --prune han2015 --json out/scnn-alexnet.json \
+		--plot out/scnn-alexnet.png
 
 test: setup
 	$(BIN)/ruff check .

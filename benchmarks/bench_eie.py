@@ -10,19 +10,14 @@ lookup. Prints the best and median time, the ratio to the target, and PE-cycles 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
+
+from layer_timing import fresh, time_layers
 
 from accelsim.arch import load_arch
 from accelsim.dataflows.eie import EIE
 from accelsim.frontend.build import build_workload
-from accelsim.workload import Layer
 
 TARGET_S = 1.0
-
-
-def fresh(layer: Layer) -> Layer:
-    return Layer(name=layer.name, op=layer.op, input=layer.input, weight=layer.weight)
 
 
 def main() -> None:
@@ -34,15 +29,9 @@ def main() -> None:
     dataflow = EIE()
     for layer in layers:  # JIT warm-up (numba also caches on disk)
         dataflow.simulate(fresh(layer), arch)
-    times, pe_cycles = [], 0
-    for _ in range(args.repeats):
-        batch = [fresh(layer) for layer in layers]
-        start = time.perf_counter()
-        results = [dataflow.simulate(layer, arch) for layer in batch]
-        times.append(time.perf_counter() - start)
-        pe_cycles = sum(result.cycles for result in results) * arch.pe_array.pes
-    best = min(times)
-    print(f"EIE, 64 PEs, nine benchmark layers: best {best:.3f} s, median {statistics.median(times):.3f} s "
+    best, median, results = time_layers(dataflow, layers, arch, args.repeats)
+    pe_cycles = sum(result.cycles for result in results) * arch.pe_array.pes
+    print(f"EIE, 64 PEs, nine benchmark layers: best {best:.3f} s, median {median:.3f} s "
           f"over {args.repeats} repeats")
     print(f"target {TARGET_S:.1f} s: best is {best / TARGET_S:.2f}x the target "
           f"({'met' if best < TARGET_S else 'MISSED'}); {pe_cycles / best / 1e6:.1f} M PE-cycles simulated per s")

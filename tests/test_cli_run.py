@@ -123,3 +123,18 @@ def test_run_eie_benchmark_prints_the_nine_layers(tmp_path):
     rows = list(csv.DictReader(open(out)))
     assert [row["name"] for row in rows] == names
     assert all(0.5 < float(row["metric_load_balance_efficiency"]) <= 1.0 for row in rows)
+
+
+def test_run_scnn_reports_speedup_against_its_dense_twin_dcnn(tmp_path):
+    out = tmp_path / "scnn.json"
+    result = runner.invoke(app, ["run", "--arch", "scnn", "--model", "digits-cnn", "--prune", "unstructured:0.5",
+                                 "--json", str(out)], terminal_width=240)
+    assert result.exit_code == 0, result.output
+    assert "dense reference dcnn" in result.output
+    data = json.loads(out.read_text())
+    assert data["dense_reference"]["arch"] == "dcnn" and data["speedup"] > 0
+    layers = data["layers"]
+    assert [layer["op"] for layer in layers].count("linear") >= 1  # FC layers map by output-channel split
+    assert all(layer["speedup"] > 0 and layer["stall_cycles"].keys() <= {
+        "wasted_products", "fragmentation", "bank_conflict", "barrier", "pipeline_fill", "memory_bandwidth"}
+        for layer in layers)
