@@ -84,17 +84,12 @@ def speedup_and_energy(networks) -> tuple[list[dict], list[dict], dict]:
                 "kc": layer.metrics["output_channel_group_size"], "passes": layer.metrics["temporal_passes"],
                 **{f"{cause}_share": round(layer.stall_cycles.get(cause, 0) / layer.cycles, 4) for cause in LOSSES},
             })
-        scnn_s = sum(row.latency_s for row in result.rows)
-        dcnn_s = sum(row.dense_latency_s for row in result.rows)
-        scnn_pj = sum(row.total_energy_pj for row in result.rows)
-        dcnn_pj = sum(row.dense_energy_pj for row in result.rows)
-        cycles = sum(row.result.cycles for row in result.rows)
         totals.append({"network": model, "pruning": prune, "conv_layers": len(result.rows),
-                       "speedup": round(dcnn_s / scnn_s, 3), "energy_ratio": round(dcnn_pj / scnn_pj, 3),
-                       "scnn_ms": round(scnn_s * 1e3, 3), "dcnn_ms": round(dcnn_s * 1e3, 3),
-                       "scnn_mj": round(scnn_pj * 1e-9, 3), "dcnn_mj": round(dcnn_pj * 1e-9, 3),
-                       **{f"{cause}_share": round(sum(row.result.stall_cycles.get(cause, 0)
-                                                      for row in result.rows) / cycles, 4) for cause in LOSSES}})
+                       "speedup": round(result.speedup, 3), "energy_ratio": round(result.energy_ratio, 3),
+                       "scnn_ms": round(result.latency_s * 1e3, 3), "dcnn_ms": round(result.dense_latency_s * 1e3, 3),
+                       "scnn_mj": round(result.energy_pj * 1e-9, 3), "dcnn_mj": round(result.dense_energy_pj * 1e-9, 3),
+                       **{f"{cause}_share": round(result.stall_cycles.get(cause, 0) / result.cycles, 4)
+                          for cause in LOSSES}})
     write_csv("speedup_per_layer.csv", rows)
     write_csv("speedup_per_network.csv", totals)
     figure, axes = plt.subplots(len(networks), 1, figsize=(12, 3.2 * len(networks)), squeeze=False)
@@ -203,9 +198,9 @@ def queue_depth_sweep(workload: Workload) -> list[dict]:
     for depth in (1, 2, 4, 8):
         result = simulate(workload, load_arch("scnn", [f"dataflow.crossbar_queue_depth={depth}"]),
                           dense_reference=False)
-        cycles = sum(row.result.cycles for row in result.rows)
-        conflict = sum(row.result.stall_cycles.get("bank_conflict", 0) for row in result.rows)
-        rows.append({"queue_depth": depth, "cycles": cycles, "bank_conflict_share": round(conflict / cycles, 4)})
+        conflict = result.stall_cycles.get("bank_conflict", 0)
+        rows.append({"queue_depth": depth, "cycles": result.cycles,
+                     "bank_conflict_share": round(conflict / result.cycles, 4)})
     write_csv("crossbar_queue_depth.csv", rows)
     return rows
 
