@@ -13,10 +13,6 @@ Each study writes a CSV and a PNG; provenance.json records the command, versions
 from __future__ import annotations
 
 import csv
-import datetime
-import json
-import platform
-import subprocess
 import sys
 from pathlib import Path
 
@@ -29,10 +25,11 @@ import numpy as np
 from accelsim.arch import load_arch
 from accelsim.energy import EnergyModel
 from accelsim.frontend.build import build_workload
+from accelsim.report.study_files import StudyFiles
 from accelsim.simulate import simulate
 
 ROOT = Path(__file__).resolve().parents[2]
-RESULTS = ROOT / "studies" / "eie" / "results"
+FILES = StudyFiles(ROOT / "studies" / "eie" / "results", ROOT)
 PAPER = ROOT / "validation" / "eie"
 POWERS_OF_TWO = [1 << n for n in range(9)]  # 1 .. 256
 # Paper modules (Table II) and the accelsim components whose energy they hold.
@@ -51,21 +48,6 @@ def eie_arch(pes: int = 64, fifo_depth: int = 8):
 def read_paper(name: str) -> list[dict]:
     lines = [line for line in (PAPER / name).read_text().splitlines() if not line.startswith("#")]
     return list(csv.DictReader(lines))
-
-
-def write_csv(name: str, rows: list[dict]) -> None:
-    with (RESULTS / name).open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {RESULTS / name}")
-
-
-def save(figure, name: str) -> None:
-    figure.tight_layout()
-    figure.savefig(RESULTS / name, dpi=120)
-    plt.close(figure)
-    print(f"wrote {RESULTS / name}")
 
 
 def plot_per_layer(rows: list[dict], key: str):
@@ -93,7 +75,7 @@ def per_layer_time(workload) -> list[dict]:
             "energy_uj": round(row.total_energy_pj * 1e-6, 3), "speedup_vs_dense_eie": round(row.speedup, 2),
             "codebook_relative_rms_error": round(layer.metrics["codebook_relative_rms_error"], 4),
         })
-    write_csv("per_layer_time.csv", rows)
+    FILES.write_csv("per_layer_time.csv", rows)
     figure, axis = plt.subplots(figsize=(9, 4))
     x = np.arange(len(rows))
     for offset, key, label in ((-0.27, "time_us", "accelsim (uniform random nonzeros)"),
@@ -104,7 +86,7 @@ def per_layer_time(workload) -> list[dict]:
     axis.set_ylabel("time per layer (µs)")
     axis.set_title("EIE, 64 PEs, 800 MHz, FIFO depth 8: accelsim vs. Han et al. Table IV")
     axis.legend()
-    save(figure, "per_layer_time.png")
+    FILES.save_figure(figure, "per_layer_time.png")
     return rows
 
 
@@ -115,13 +97,13 @@ def fifo_sweep(workload) -> list[dict]:
         rows += [{"fifo_depth": depth, "layer": row.result.name, "cycles": row.result.cycles,
                   "load_balance_efficiency": round(row.result.metrics["load_balance_efficiency"], 4),
                   "broadcast_stall_cycles": row.result.metrics["broadcast_stall_cycles"]} for row in result.rows]
-    write_csv("load_balance_vs_fifo_depth.csv", rows)
+    FILES.write_csv("load_balance_vs_fifo_depth.csv", rows)
     figure, axis = plot_per_layer(rows, "load_balance_efficiency")
     axis.set_xlabel("activation FIFO depth")
     axis.set_ylabel("load-balance efficiency")
     axis.set_title("EIE, 64 PEs: 1 - starved PE-cycles / PE-cycles (paper Fig. 8)")
     axis.legend(ncol=3, fontsize=8)
-    save(figure, "load_balance_vs_fifo_depth.png")
+    FILES.save_figure(figure, "load_balance_vs_fifo_depth.png")
     return rows
 
 
@@ -140,7 +122,7 @@ def pe_sweep(workload) -> list[dict]:
     single = {row["layer"]: row["cycles"] for row in rows if row["pes"] == 1}
     for row in rows:
         row["speedup_vs_1_pe"] = round(single[row["layer"]] / row["cycles"], 2)
-    write_csv("speedup_vs_pes.csv", rows)
+    FILES.write_csv("speedup_vs_pes.csv", rows)
     figure, axis = plot_per_layer(rows, "speedup_vs_1_pe")
     axis.plot(POWERS_OF_TWO, POWERS_OF_TWO, color="black", linestyle=":", label="linear")
     axis.set_yscale("log", base=2)
@@ -148,7 +130,7 @@ def pe_sweep(workload) -> list[dict]:
     axis.set_ylabel("speedup over 1 PE")
     axis.set_title("EIE, FIFO depth 8: speedup against PEs (paper Fig. 11)")
     axis.legend(ncol=2, fontsize=8)
-    save(figure, "speedup_vs_pes.png")
+    FILES.save_figure(figure, "speedup_vs_pes.png")
     return rows
 
 
@@ -166,7 +148,7 @@ def energy_breakdown(workload) -> tuple[list[dict], list[dict]]:
         rows.append({"layer": row.result.name, "energy_uj": round(row.total_energy_pj * 1e-6, 3),
                      **{f"{name}_uj": round(components.get(name, 0.0) * 1e-6, 4) for name in names},
                      "leakage_uj": round(row.energy_pj["leakage"] * 1e-6, 5)})
-    write_csv("energy_per_layer.csv", rows)
+    FILES.write_csv("energy_per_layer.csv", rows)
     pes = arch.pe_array.pes
     paper = {row["module"]: float(row["power_mw"]) for row in read_paper("paper_table2_pe_power.csv")}
     modules = [{"module": module, "paper_mw_per_pe": paper[module],
@@ -179,7 +161,7 @@ def energy_breakdown(workload) -> tuple[list[dict], list[dict]]:
     modules.append({"module": "chip power, 64 PEs (paper: 590 mW)", "paper_mw_per_pe": round(590 / 64, 3),
                     "accelsim_mw_per_pe": round(result.energy_pj * 1e-12 / time_s * 1e3 / pes, 3),
                     "accelsim_components": "all, leakage included"})
-    write_csv("pe_power_vs_paper.csv", modules)
+    FILES.write_csv("pe_power_vs_paper.csv", modules)
     figure, axis = plt.subplots(figsize=(9, 4.5))
     names = sorted(totals, key=totals.get, reverse=True)
     bottom = np.zeros(len(rows))
@@ -190,29 +172,18 @@ def energy_breakdown(workload) -> tuple[list[dict], list[dict]]:
     axis.set_ylabel("energy (µJ)")
     axis.set_title("EIE, 64 PEs, 45 nm: energy per layer by component")
     axis.legend(fontsize=8)
-    save(figure, "energy_per_layer.png")
+    FILES.save_figure(figure, "energy_per_layer.png")
     return rows, modules
 
 
-def write_provenance() -> None:
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
-    import numba
-    import torch
-    info = {"command": "python studies/eie/run_studies.py", "date": datetime.date.today().isoformat(),
-            "git_commit_before_this_run": commit, "python": platform.python_version(), "numpy": np.__version__,
-            "numba": numba.__version__, "torch": torch.__version__, "machine": platform.platform(),
-            "workload": "eie-benchmark, seed 0 (uniform random nonzeros at the densities of the paper's Table III)"}
-    (RESULTS / "provenance.json").write_text(json.dumps(info, indent=2) + "\n")
-
-
 def main() -> int:
-    RESULTS.mkdir(parents=True, exist_ok=True)
     workload = build_workload("eie-benchmark").workload
     per_layer_time(workload)
     fifo_sweep(workload)
     pe_sweep(workload)
     energy_breakdown(workload)
-    write_provenance()
+    FILES.write_provenance("python studies/eie/run_studies.py", workload="eie-benchmark, seed 0 (uniform random "
+                           "nonzeros at the densities of the paper's Table III)")
     return 0
 
 

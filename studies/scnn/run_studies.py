@@ -19,11 +19,6 @@ downloaded here), activations from running a seeded random image through them.
 from __future__ import annotations
 
 import argparse
-import csv
-import datetime
-import json
-import platform
-import subprocess
 import sys
 from pathlib import Path
 
@@ -35,30 +30,16 @@ import numpy as np
 
 from accelsim.arch import load_arch
 from accelsim.frontend.build import build_workload
+from accelsim.report.study_files import StudyFiles
 from accelsim.simulate import simulate
 from accelsim.workload import Layer, Workload
 
 ROOT = Path(__file__).resolve().parents[2]
-RESULTS = ROOT / "studies" / "scnn" / "results"
+FILES = StudyFiles(ROOT / "studies" / "scnn" / "results", ROOT)
 NETWORKS = (("alexnet", "han2015"), ("googlenet", "unstructured:0.6"), ("vgg16", "han2015"))
 LOSSES = ("wasted_products", "fragmentation", "bank_conflict", "barrier", "pipeline_fill", "memory_bandwidth")
 VARIANTS = {"SCNN": [], "SCNN-SparseW": ["dataflow.skip_zero_activations=false"],
             "SCNN-SparseA": ["dataflow.skip_zero_weights=false"]}
-
-
-def write_csv(name: str, rows: list[dict]) -> None:
-    with (RESULTS / name).open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {RESULTS / name}")
-
-
-def save(figure, name: str) -> None:
-    figure.tight_layout()
-    figure.savefig(RESULTS / name, dpi=120)
-    plt.close(figure)
-    print(f"wrote {RESULTS / name}")
 
 
 def conv_layers(model: str, prune: str) -> Workload:
@@ -90,8 +71,8 @@ def speedup_and_energy(networks) -> tuple[list[dict], list[dict], dict]:
                        "scnn_mj": round(result.energy_pj * 1e-9, 3), "dcnn_mj": round(result.dense_energy_pj * 1e-9, 3),
                        **{f"{cause}_share": round(result.stall_cycles.get(cause, 0) / result.cycles, 4)
                           for cause in LOSSES}})
-    write_csv("speedup_per_layer.csv", rows)
-    write_csv("speedup_per_network.csv", totals)
+    FILES.write_csv("speedup_per_layer.csv", rows)
+    FILES.write_csv("speedup_per_network.csv", totals)
     figure, axes = plt.subplots(len(networks), 1, figsize=(12, 3.2 * len(networks)), squeeze=False)
     for axis, (model, _) in zip(axes[:, 0], networks, strict=True):
         mine = [row for row in rows if row["network"] == model]
@@ -104,7 +85,7 @@ def speedup_and_energy(networks) -> tuple[list[dict], list[dict], dict]:
         axis.set_title(f"{model}: SCNN over DCNN, network {total['speedup']:.2f}x faster, "
                        f"{total['energy_ratio']:.2f}x less energy")
         axis.legend(fontsize=8)
-    save(figure, "speedup_per_layer.png")
+    FILES.save_figure(figure, "speedup_per_layer.png")
     return rows, totals, results
 
 
@@ -144,7 +125,7 @@ def density_sweep(densities: list[float]) -> list[dict]:
             row[f"{variant}_energy_ratio"] = round(result.energy_pj / dcnn_pj, 4)
         print(f"density {density}: {row}")
         rows.append(row)
-    write_csv("density_sweep.csv", rows)
+    FILES.write_csv("density_sweep.csv", rows)
     order = sorted(rows, key=lambda row: row["density"])
     xs = [row["density"] for row in order]
     summary = {variant: {"performance_break_even_density": break_even(xs, [row[f"{variant}_speedup"]
@@ -152,7 +133,7 @@ def density_sweep(densities: list[float]) -> list[dict]:
                          "energy_break_even_density": break_even(xs, [1 / row[f"{variant}_energy_ratio"]
                                                                       for row in order])}
                for variant in VARIANTS}
-    (RESULTS / "density_break_even.json").write_text(json.dumps(summary, indent=2) + "\n")
+    FILES.write_json("density_break_even.json", summary)
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     for variant in VARIANTS:
         left.plot(xs, [row[f"{variant}_speedup"] for row in order], marker="o", label=variant)
@@ -167,7 +148,7 @@ def density_sweep(densities: list[float]) -> list[dict]:
     right.invert_xaxis()
     left.legend()
     right.legend()
-    save(figure, "density_sweep.png")
+    FILES.save_figure(figure, "density_sweep.png")
     print(f"break-even: {summary}")
     return rows
 
@@ -190,7 +171,7 @@ def utilisation(result, model: str) -> None:
     axis.set_ylabel("share of cycles")
     axis.set_title(f"{model} on SCNN: where the cycles go")
     axis.legend(fontsize=7, ncol=4)
-    save(figure, f"utilisation_{model}.png")
+    FILES.save_figure(figure, f"utilisation_{model}.png")
 
 
 def queue_depth_sweep(workload: Workload) -> list[dict]:
@@ -201,27 +182,14 @@ def queue_depth_sweep(workload: Workload) -> list[dict]:
         conflict = result.stall_cycles.get("bank_conflict", 0)
         rows.append({"queue_depth": depth, "cycles": result.cycles,
                      "bank_conflict_share": round(conflict / result.cycles, 4)})
-    write_csv("crossbar_queue_depth.csv", rows)
+    FILES.write_csv("crossbar_queue_depth.csv", rows)
     return rows
-
-
-def write_provenance(command: str) -> None:
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
-    import numba
-    import torch
-    info = {"command": command, "date": datetime.date.today().isoformat(), "git_commit_before_this_run": commit,
-            "python": platform.python_version(), "numpy": np.__version__, "numba": numba.__version__,
-            "torch": torch.__version__, "machine": platform.platform(),
-            "workloads": "torchvision AlexNet, GoogLeNet, VGG-16 with seed-0 random weights and a seed-0 random "
-                         "224x224 image; pruning as named per network; sweep: synthetic nested patterns, seed 0"}
-    (RESULTS / "provenance.json").write_text(json.dumps(info, indent=2) + "\n")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    RESULTS.mkdir(parents=True, exist_ok=True)
     networks = NETWORKS[:1] if args.quick else NETWORKS
     _, _, results = speedup_and_energy(networks)
     for model in results:
@@ -229,7 +197,10 @@ def main() -> int:
     densities = [1.0, 0.7, 0.4, 0.1] if args.quick else [round(1.0 - 0.1 * i, 1) for i in range(10)]
     density_sweep(densities)
     queue_depth_sweep(conv_layers(*networks[-2 if not args.quick else 0]))
-    write_provenance("python studies/scnn/run_studies.py" + (" --quick" if args.quick else ""))
+    FILES.write_provenance("python studies/scnn/run_studies.py" + (" --quick" if args.quick else ""),
+                           workloads="torchvision AlexNet, GoogLeNet, VGG-16 with seed-0 random weights and a "
+                                     "seed-0 random 224x224 image; pruning as named per network; sweep: synthetic "
+                                     "nested patterns, seed 0")
     return 0
 
 
