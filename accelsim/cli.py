@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from accelsim.gpu.cli import kernel_bench_command
+
 app = typer.Typer(help="accelsim: prune a PyTorch model, lower it to a sparse workload, simulate accelerators.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 # Piped output (CI logs, `| less`) gets a wide fixed width instead of rich's 80 columns, so tables stay readable.
@@ -236,6 +238,9 @@ def _print_archs() -> None:
         archs.add_row(name, arch.dataflow.kind, f"{arch.pe_array.rows}x{arch.pe_array.cols}",
                       f"{arch.clock_mhz:g} MHz", arch.description)
     console.print(archs)
+
+
+app.command("kernel-bench")(kernel_bench_command)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ from accelsim.dataflows.registry import (
 
 FOLDER = Path(accelsim.dataflows.__file__).parent
 # modules that hold no dataflow
-HELPERS = {"__init__", "registry", "gemm_view", "weight_sharing", "scnn_mapping", "scnn_cost"}
+HELPERS = {"__init__", "registry", "gemm_view", "weight_sharing", "scnn_mapping", "scnn_cost", "gpu_features",
+           "gpu_model"}
 
 
 def dataflow_modules() -> list[str]:

@@ -1,0 +1,134 @@
+"""Fit a device's kernel model to the training rows of its measured timings, write the fitted arch, and report how
+well it predicts: per-kernel MAPE and worst case on held-out rows, speedup-sign agreement, rank correlation of
+schemes, and plots.
+
+    python validation/kernels/report.py --data validation/kernels/data/cpu.csv --arch cpu-xeon-2vcpu
+
+writes arch_configs/<arch>.yaml (the fitted parameters) and validation/kernels/results/<stem>_*:
+agreement JSON (what tests/test_kernel_validation.py recomputes), per-row predictions CSV, two figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from accelsim.dataflows.gpu_model import DeviceKernels
+from accelsim.gpu.agreement import agreement, is_held_out, kernel_label, predicted_seconds, speedup_pairs
+from accelsim.gpu.fit import fit_row_sparse, fit_tiled
+from accelsim.report.study_files import StudyFiles
+
+HERE = Path(__file__).resolve().parent
+REPOSITORY = HERE.parents[1]
+ARCH_TEMPLATE = HERE / "cpu_arch_template.yaml"
+
+
+def fit_device(rows: list[dict]) -> DeviceKernels:
+    """Fit every (kernel, dtype) present in the training rows."""
+    train = [row for row in rows if not is_held_out(row)]
+    fitted: dict[str, dict] = {"dense": {}, "csr": {}, "bsr": {}}
+    for kernel in fitted:
+        for dtype in sorted({row["dtype"] for row in train if row["kernel"] == kernel}):
+            mine = [row for row in train if row["kernel"] == kernel and row["dtype"] == dtype]
+            fitted[kernel][dtype] = fit_tiled(mine, dtype) if kernel == "dense" else fit_row_sparse(mine, kernel)
+    return DeviceKernels(**fitted)
+
+
+def arch_yaml(kernels: DeviceKernels, data: Path, rows: int) -> str:
+    """The template arch with the fitted parameters filled in."""
+    lines = []
+    for kernel, table in (("dense", kernels.dense), ("csr", kernels.csr), ("bsr", kernels.bsr)):
+        lines.append(f"    {kernel}:")
+        for dtype, params in table.items():
+            values = ", ".join(f"{key}: {_number(value)}" for key, value in params.model_dump().items())
+            lines.append(f"      {dtype}: {{{values}}}")
+    source = f"fitted by validation/kernels/report.py on the {rows} training rows of {data.relative_to(REPOSITORY)}"
+    return ARCH_TEMPLATE.read_text().replace("{parameters_source}", source).replace("{kernels}", "\n".join(lines))
+
+
+def _number(value) -> str:
+    return str(value) if isinstance(value, int) else f"{value:.4g}"
+
+
+def plot_predicted_vs_measured(rows: list[dict], title: str):
+    labels = sorted({kernel_label(row) for row in rows})
+    figure, axes = plt.subplots(1, len(labels), figsize=(5 * len(labels), 4.6), squeeze=False)
+    for axis, label in zip(axes[0], labels, strict=True):
+        for held, colour, name in ((False, "tab:blue", "training"), (True, "tab:orange", "held out")):
+            mine = [r for r in rows if kernel_label(r) == label and is_held_out(r) == held]
+            axis.scatter([r["measured_s"] * 1e3 for r in mine], [r["predicted_s"] * 1e3 for r in mine], s=7,
+                         alpha=0.6, color=colour, label=f"{name} ({len(mine)})")
+        low = min(min(r["measured_s"], r["predicted_s"]) for r in rows if kernel_label(r) == label) * 1e3
+        high = max(max(r["measured_s"], r["predicted_s"]) for r in rows if kernel_label(r) == label) * 1e3
+        axis.plot([low, high], [low, high], "k-", lw=0.8)
+        axis.fill_between([low, high], [low * 0.75, high * 0.75], [low * 1.25, high * 1.25], color="grey", alpha=0.15,
+                          label="±25%")
+        axis.set(xscale="log", yscale="log", xlabel="measured (ms)", ylabel="predicted (ms)", title=label)
+        axis.legend(fontsize=8)
+    figure.suptitle(title)
+    return figure
+
+
+def plot_speedups(rows: list[dict], title: str):
+    """Network speedup over dense fp32 per scheme: measured vs predicted, per model, batch and sparse kernel."""
+    pairs = speedup_pairs(rows)
+    groups = sorted({(p["model"], str(p["batch"])) for p in pairs})
+    figure, axes = plt.subplots(1, len(groups), figsize=(5.5 * len(groups), 4.6), squeeze=False)
+    for axis, (model, batch) in zip(axes[0], groups, strict=True):
+        mine = [p for p in pairs if (p["model"], str(p["batch"])) == (model, batch)]
+        for label in sorted({kernel_label(p) for p in mine}):
+            by_scheme: dict[str, list[float]] = {}
+            for p in mine:
+                if kernel_label(p) == label:
+                    totals = by_scheme.setdefault(p["scheme"], [0.0, 0.0, 0.0, 0.0])
+                    totals[0] += p["measured_s"] * p["measured_speedup"]  # the layer's dense time
+                    totals[1] += p["measured_s"]
+                    totals[2] += p["predicted_s"] * p["predicted_speedup"]
+                    totals[3] += p["predicted_s"]
+            schemes = list(by_scheme)
+            x = range(len(schemes))
+            axis.plot(x, [by_scheme[s][0] / by_scheme[s][1] for s in schemes], "o-", label=f"{label} measured")
+            axis.plot(x, [by_scheme[s][2] / by_scheme[s][3] for s in schemes], "x--", label=f"{label} predicted")
+            axis.set_xticks(list(x), schemes, rotation=60, ha="right", fontsize=7)
+        axis.axhline(1, color="k", lw=0.8)
+        axis.set(yscale="log", ylabel="speedup over dense fp32", title=f"{model}, batch {batch}")
+        axis.legend(fontsize=7)
+    figure.suptitle(title)
+    return figure
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=HERE / "data" / "cpu.csv")
+    parser.add_argument("--arch", default="cpu-xeon-2vcpu", help="name of the arch YAML to write")
+    args = parser.parse_args(argv)
+    with args.data.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    kernels = fit_device(rows)
+    training_rows = sum(not is_held_out(row) for row in rows)
+    arch_path = REPOSITORY / "arch_configs" / f"{args.arch}.yaml"
+    arch_path.write_text(arch_yaml(kernels, args.data.resolve(), training_rows))
+    print(f"wrote {arch_path}")
+    stem = args.data.stem
+    files = StudyFiles(HERE / "results", REPOSITORY)
+    figures = agreement(rows, kernels)
+    files.write_json(f"{stem}_agreement.json", {"data": str(args.data.resolve().relative_to(REPOSITORY)),
+                                                "arch": args.arch, **figures})
+    predicted = [dict(row, predicted_s=predicted_seconds(row, kernels), measured_s=float(row["median_s"]),
+                      held_out=is_held_out(row)) for row in rows]
+    files.write_csv(f"{stem}_predictions.csv", predicted)
+    device = json.loads(args.data.with_suffix(".provenance.json").read_text())["device"]
+    files.save_figure(plot_predicted_vs_measured(predicted, f"{device}: predicted vs measured kernel time"),
+                      f"{stem}_predicted_vs_measured.png")
+    files.save_figure(plot_speedups(predicted, f"{device}: network speedup of each scheme (sparse kernel / dense)"),
+                      f"{stem}_speedups.png")
+    print(json.dumps(figures, indent=1))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
