@@ -131,7 +131,8 @@ def tiled_time(f, p: TiledGemmParams, value_bytes: int, sparse_2_4: bool) -> Tim
     tile_s = p.tile_k * p.tile_m * reduction / p.macs_per_s_per_unit
     busy = f.k * f.m * f.groups * reduction / p.macs_per_s_per_unit / units
     compute = waves * tile_s
-    weight_bytes = f.k * f.w * f.groups * value_bytes * (0.5 + 1 / 16 if sparse_2_4 else 1)  # 2 bits a kept value
+    # 2:4 keeps half the values, each with 2 bits of position metadata
+    weight_bytes = f.k * f.w * f.groups * (value_bytes / 2 + 1 / 8 if sparse_2_4 else value_bytes)
     traffic = weight_bytes + (f.w * f.m + f.k * f.m) * f.groups * value_bytes
     memory = traffic / (p.bandwidth_gbytes_per_s * 1e9)
     packing = (f.w * f.m + f.k * f.w) * f.groups * p.pack_ns_per_element * 1e-9 / units

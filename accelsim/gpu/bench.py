@@ -59,11 +59,19 @@ def bench_workload(workload: Workload, device: torch.device, *, specs: Sequence[
 
 
 def _bench_layer(layer, device, specs, block, policy, units, context, result, on_row) -> None:
-    features = gemm_features(layer, parallel_units=units, block=block or (16, 16))
-    chosen = list(specs) if specs is not None else kernels.default_kernels(device, features, block)
+    features_by_block = {}  # the nonzero-block count follows each spec's own block
+
+    def features_for(shape: tuple[int, int]):
+        if shape not in features_by_block:
+            features_by_block[shape] = gemm_features(layer, parallel_units=units, block=shape)
+        return features_by_block[shape]
+
+    default_block = block or (16, 16)
+    chosen = list(specs) if specs is not None else kernels.default_kernels(device, features_for(default_block), block)
     operands, reference = {}, None
     for spec in chosen:
         spec = kernels.KernelSpec(spec.kernel, spec.dtype, block or spec.block)
+        features = features_for(spec.block if spec.kernel == "bsr" else default_block)
         reason = kernels.why_unavailable(spec, device, features)
         if reason is not None:
             result.skipped.append({"layer": layer.name, "kernel": spec.label, "reason": reason})

@@ -72,6 +72,8 @@ def why_unavailable(spec: KernelSpec, device: torch.device, features: GemmFeatur
     """Why `spec` cannot run this layer on `device`, or None."""
     if device.type == "cpu" and spec.dtype != "fp32":
         return f"{spec.dtype} kernels are timed on the GPU only (the CPU has no {spec.dtype} sparse kernels)"
+    if spec.kernel == "bsr" and device.type == "cpu" and spec.block[0] != spec.block[1]:
+        return "torch's CPU BSR kernel (MKL) needs square blocks"
     if spec.kernel == "bsr" and (features.k % spec.block[0] or features.w % spec.block[1]):
         return f"{spec.block[0]}x{spec.block[1]} blocks do not tile a {features.k} x {features.w} weight"
     if spec.kernel == "2:4":

@@ -19,12 +19,14 @@ import torch
 @dataclass(frozen=True)
 class TimingPolicy:
     warmup_calls: int = 3
-    """Calls before timing (JIT of library kernels, allocator warm-up, cuSPARSE analysis)."""
+    """Calls before timing (JIT of library kernels, allocator warm-up, cuSPARSE analysis)..."""
+    warmup_s: float = 0.5
+    """...or fewer once this much was spent (never fewer than one): a second-long call is warm after one."""
     min_repeats: int = 7
     max_repeats: int = 200
     min_total_s: float = 0.3
     """Keep repeating until the timed calls add up to this much (and min_repeats are done)."""
-    max_total_s: float = 10.0
+    max_total_s: float = 3.0
     """Stop once this much was spent, even before min_repeats (never before 3 repeats): a huge GEMM's median of
     3 is already steady, and a sweep should not stall on it."""
     rotate_bytes: int = 128 * 2**20
@@ -57,9 +59,12 @@ def time_call(call: Callable[[Sequence[torch.Tensor]], object], inputs: Sequence
               device: torch.device, policy: TimingPolicy = TimingPolicy()) -> Timing:
     """Median time of `call(inputs)` under `policy` (see the module docstring)."""
     copies = input_copies(inputs, policy)
+    started = time.perf_counter()
     for index in range(policy.warmup_calls):
         call(copies[index % len(copies)])
-    _synchronize(device)
+        _synchronize(device)
+        if time.perf_counter() - started >= policy.warmup_s:
+            break
     times = _cuda_times(call, copies, device, policy) if device.type == "cuda" else _cpu_times(call, copies, policy)
     quartiles = statistics.quantiles(times, n=4, method="inclusive") if len(times) > 1 else [times[0]] * 3
     return Timing(median_s=statistics.median(times), min_s=min(times), q1_s=quartiles[0], q3_s=quartiles[2],

@@ -1,0 +1,123 @@
+"""Fitting kernel parameters (accelsim.gpu.fit) and scoring agreement (accelsim.gpu.agreement) on synthetic
+kernel-bench rows whose times come from the model itself with known parameters: a correct fit recovers them."""
+
+from __future__ import annotations
+
+import binascii
+
+import numpy as np
+import pytest
+
+from accelsim.dataflows.gpu_features import features_of_matrices
+from accelsim.dataflows.gpu_model import DeviceKernels, RowSparseParams, TiledGemmParams, predict
+from accelsim.gpu.agreement import agreement, is_held_out
+from accelsim.gpu.bench import COLUMNS
+from accelsim.gpu.fit import features_from_row, fit_row_sparse, fit_tiled
+
+CSR = RowSparseParams(launch_us=7.0, ns_per_output=0.3, ns_per_entry=1.5, ns_per_entry_column=0.2)
+BSR = RowSparseParams(launch_us=12.0, ns_per_output=0.1, ns_per_entry=4.0, ns_per_entry_column=0.05)
+DENSE = TiledGemmParams(launch_us=3.0, macs_per_s_per_unit=2e10, tile_k=32, tile_m=64, bandwidth_gbytes_per_s=2.0,
+                        pack_ns_per_element=0.1)
+KERNELS = DeviceKernels(dense={"fp32": DENSE}, csr={"fp32": CSR}, bsr={"fp32": BSR})
+
+
+def synthetic_rows(kernel: str, count: int, seed: int = 0, block: str = "", scheme: str = "s", keep: float = 1.0,
+                   dtype: str = "fp32", kernels: DeviceKernels = KERNELS) -> list[dict]:
+    """Rows as kernel-bench writes them to CSV (every value a string), from random sparse weights of varied shapes,
+    with `median_s` the model's own prediction under `kernels`. The shapes depend on `seed` only; `keep` prunes
+    further (the same layers under a sparser scheme)."""
+    rng = np.random.default_rng(seed)
+    block_shape = tuple(int(b) for b in block.split("x")) if block else (16, 16)
+    rows = []
+    for index in range(count):
+        k = int(rng.choice([4, 8, 16, 32, 64, 128]))
+        w = int(rng.choice([8, 16, 48, 96, 256]))
+        m = int(rng.choice([1, 3, 16, 50, 200, 1000]))
+        units = int(rng.choice([1, 2, 4]))
+        weight = rng.standard_normal((k, w)) * (rng.random((k, w)) < rng.uniform(0.05, 0.9))
+        weight[: k // 4] *= rng.random((k // 4, w)) < 0.5  # some row imbalance
+        weight *= np.random.default_rng(seed + index + 1000).random((k, w)) < keep
+        f = features_of_matrices([weight], [weight], m=m, parallel_units=units, block=block_shape)
+        row = {column: "" for column in COLUMNS}
+        row.update({name: str(value) for name, value in f.as_dict().items() if name in COLUMNS})
+        row.update(model="synthetic", scheme=scheme, batch="1", layer=f"layer{index}", op="linear", kernel=kernel,
+                   dtype=dtype, block=block, density=str(f.density))
+        row["median_s"] = repr(predict(f, kernel, dtype, kernels).total_s)
+        rows.append(row)
+    return rows
+
+
+def test_features_from_row_reads_csv_strings():
+    row = synthetic_rows("bsr", 1, block="4x8")[0]
+    f = features_from_row(row)
+    assert (f.block_rows, f.block_cols) == (4, 8)
+    assert f.m == int(row["m"]) and f.nnz == int(row["nnz"]) and f.is_2_4 is False
+    assert features_from_row({**row, "block": "", "is_2_4": "True"}).block_rows == 16
+    assert features_from_row({**row, "is_2_4": "True"}).is_2_4 is True
+
+
+@pytest.mark.parametrize("kernel, params, block", [("csr", CSR, ""), ("bsr", BSR, "4x8")])
+def test_row_sparse_fit_recovers_the_coefficients(kernel, params, block):
+    rows = synthetic_rows(kernel, 24, seed=1, block=block)
+    fitted = fit_row_sparse(rows, kernel)
+    for name in ("launch_us", "ns_per_output", "ns_per_entry", "ns_per_entry_column"):
+        assert getattr(fitted, name) == pytest.approx(getattr(params, name), rel=1e-6), name
+
+
+def test_row_sparse_fit_needs_four_rows():
+    with pytest.raises(ValueError, match="at least 4 measured rows, got 3"):
+        fit_row_sparse(synthetic_rows("csr", 3), "csr")
+
+
+def test_tiled_fit_reproduces_the_dense_times():
+    rows = synthetic_rows("dense", 30, seed=2)
+    bound = [predict(features_from_row(row), "dense", "fp32", KERNELS).memory_bandwidth_s > 0 for row in rows]
+    assert 0 < sum(bound) < len(rows)  # both sides of the roofline are in the data
+    fitted = fit_tiled(rows, "fp32", tiles=(16, 32, 64))
+    fitted_kernels = DeviceKernels(dense={"fp32": fitted})
+    for row in rows:
+        predicted = predict(features_from_row(row), "dense", "fp32", fitted_kernels).total_s
+        assert predicted == pytest.approx(float(row["median_s"]), rel=0.02), row["layer"]
+    with pytest.raises(ValueError, match="at least 4"):
+        fit_tiled(rows[:2], "fp32")
+
+
+def _study_rows() -> list[dict]:
+    """One model, 12 layers: dense fp32 once per layer (scheme none), CSR under three sparsities."""
+    rows = synthetic_rows("dense", 12, seed=3, scheme="none")
+    for scheme, keep in (("a", 1.0), ("b", 0.5), ("c", 0.1)):
+        rows += synthetic_rows("csr", 12, seed=3, scheme=scheme, keep=keep)
+    return rows
+
+
+def test_agreement_is_perfect_when_predictions_equal_measurements():
+    result = agreement(_study_rows(), KERNELS)
+    assert set(result["per_kernel"]) == {"dense.fp32", "csr.fp32"}
+    for entry in result["per_kernel"].values():
+        assert sum(split["rows"] for split in entry.values()) in (12, 36)
+        for split in entry.values():
+            assert split["mape"] == pytest.approx(0.0, abs=1e-12)
+            assert split["worst_ape"] == pytest.approx(0.0, abs=1e-12) and split["within_25_percent"] == 1.0
+    sign = result["speedup_sign"]["all"]
+    assert sign["pairs"] == 36 and sign["scored"] > 0 and sign["agreement"] == 1.0
+    (correlation,) = result["scheme_rank_correlation"].values()
+    assert correlation["schemes"] == 3 and correlation["spearman"] == pytest.approx(1.0)
+
+
+def test_agreement_sees_a_wrong_model():
+    # measured twice as slow as predicted: every absolute percentage error is 50%
+    rows = [{**row, "median_s": repr(2 * float(row["median_s"]))} for row in synthetic_rows("csr", 8)]
+    (entry,) = agreement(rows, KERNELS)["per_kernel"].values()
+    for split in entry.values():
+        assert split["mape"] == pytest.approx(0.5) and split["within_25_percent"] == 0.0
+
+
+def test_held_out_is_a_deterministic_third_of_the_layers():
+    names = [f"block{i}.conv{j}" for i in range(100) for j in range(3)]
+    held = [is_held_out({"model": "resnet", "layer": name}) for name in names]
+    assert held == [is_held_out({"model": "resnet", "layer": name}) for name in names]
+    assert 0.25 < sum(held) / len(names) < 0.42
+    # the rule of the module docstring: CRC-32 of "model/layer" divisible by 3, whatever the scheme or kernel
+    assert held == [binascii.crc32(f"resnet/{name}".encode()) % 3 == 0 for name in names]
+    row = {"model": "resnet", "layer": names[0]}
+    assert is_held_out({**row, "scheme": "nm:2:4", "kernel": "csr"}) == is_held_out(row)

@@ -1,0 +1,91 @@
+"""The committed kernel timings and the fitted CPU model: the agreement is recomputed from the data (no GPU and no
+timing needed) and must meet issue 6's targets and not fall below what was committed."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from accelsim.arch import load_arch
+from accelsim.gpu.agreement import agreement, is_held_out
+from accelsim.gpu.bench import COLUMNS
+
+ROOT = Path(__file__).resolve().parents[1]
+VALIDATION = ROOT / "validation" / "kernels"
+DATASETS = sorted((VALIDATION / "data").glob("*.csv"))
+ARCH_OF = {"cpu": "cpu-xeon-2vcpu"}
+MAPE_TARGET = 0.25
+SIGN_TARGET = 0.90
+SLACK = 1e-9  # recomputed figures are the same arithmetic on the same data
+
+
+def _script(name: str):
+    """A validation/kernels script as a module (loaded by path: `report` and `measure` are common names)."""
+    spec = importlib.util.spec_from_file_location(f"validation_kernels_{name}", VALIDATION / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _rows(path: Path) -> list[dict]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _figures(path: Path) -> tuple[dict, dict]:
+    arch = load_arch(ARCH_OF[path.stem])
+    committed = json.loads((VALIDATION / "results" / f"{path.stem}_agreement.json").read_text())
+    return agreement(_rows(path), arch.dataflow.config.kernels), committed
+
+
+def test_a_cpu_dataset_is_committed():
+    assert VALIDATION / "data" / "cpu.csv" in DATASETS
+
+
+@pytest.mark.parametrize("path", DATASETS, ids=lambda p: p.stem)
+def test_dataset_has_provenance_and_covers_the_grid(path):
+    grid = _script("measure")
+    rows = _rows(path)
+    assert list(rows[0]) == list(COLUMNS)
+    cells = {(row["model"], row["batch"], row["scheme"]) for row in rows}
+    assert cells == {(m, str(b), s) for m in grid.MODELS for b in grid.BATCHES for s in grid.SCHEMES}
+    info = json.loads(path.with_suffix(".provenance.json").read_text())
+    for key in ("device", "torch_version", "date_utc", "command", "parallel_units"):
+        assert info[key], key
+    assert all(float(row["relative_error"]) <= float(row["tolerance"]) for row in rows)
+    assert sum(is_held_out(row) for row in rows) > len(rows) / 5  # a real held-out share
+
+
+@pytest.mark.parametrize("path", DATASETS, ids=lambda p: p.stem)
+def test_per_kernel_error_on_held_out_rows(path):
+    figures, committed = _figures(path)
+    assert set(figures["per_kernel"]) == set(committed["per_kernel"])
+    for label, entry in figures["per_kernel"].items():
+        mape = entry["held_out"]["mape"]
+        assert mape <= MAPE_TARGET, f"{label}: held-out MAPE {mape:.1%} > {MAPE_TARGET:.0%}"
+        assert mape <= committed["per_kernel"][label]["held_out"]["mape"] + SLACK, f"{label} regressed"
+
+
+@pytest.mark.parametrize("path", DATASETS, ids=lambda p: p.stem)
+def test_speedup_sign_and_scheme_ranking(path):
+    figures, committed = _figures(path)
+    for split in ("all", "held_out"):
+        share = figures["speedup_sign"][split]["agreement"]
+        assert share >= SIGN_TARGET, f"{split}: sign right for {share:.1%} < {SIGN_TARGET:.0%}"
+        assert share >= committed["speedup_sign"][split]["agreement"] - SLACK
+    for cell, entry in figures["scheme_rank_correlation"].items():
+        assert entry["spearman"] >= committed["scheme_rank_correlation"][cell]["spearman"] - SLACK, cell
+
+
+def test_the_committed_arch_is_what_the_fit_gives():
+    fitted = _script("report").fit_device(_rows(VALIDATION / "data" / "cpu.csv"))
+    committed = load_arch("cpu-xeon-2vcpu").dataflow.config.kernels
+    for kernel in ("dense", "csr", "bsr"):
+        for dtype, params in getattr(fitted, kernel).items():
+            mine = getattr(committed, kernel)[dtype].model_dump()
+            for key, value in params.model_dump().items():
+                assert mine[key] == pytest.approx(value, rel=1e-3, abs=1e-9), f"{kernel}.{dtype}.{key}"
