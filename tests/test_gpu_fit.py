@@ -64,9 +64,9 @@ def test_row_sparse_fit_recovers_the_coefficients(kernel, params, block):
         assert getattr(fitted, name) == pytest.approx(getattr(params, name), rel=1e-6), name
 
 
-def test_row_sparse_fit_needs_four_rows():
-    with pytest.raises(ValueError, match="at least 4 measured rows, got 3"):
-        fit_row_sparse(synthetic_rows("csr", 3), "csr")
+def test_row_sparse_fit_needs_five_rows():
+    with pytest.raises(ValueError, match="at least 5 measured rows, got 4"):
+        fit_row_sparse(synthetic_rows("csr", 4), "csr")
 
 
 def test_tiled_fit_reproduces_the_dense_times():

@@ -158,3 +158,18 @@ def test_array_evaluation_equals_scalar_predictions():
             part = np.broadcast_to(getattr(batch, field.name), (4,))[i]  # launch and imbalance stay scalars
             assert part == pytest.approx(getattr(single, field.name), rel=1e-12, abs=1e-18)
         assert batch.total_s[i] == pytest.approx(single.total_s, rel=1e-12)
+
+
+def test_fresh_output_pages_are_charged_only_above_the_threshold():
+    # one group's Y is k x m fp32 values: 4 x 8 x 4 B = 128 B; a threshold of 100 B makes it "fresh", 200 B not
+    from accelsim.dataflows.gpu_features import GemmFeatures
+    from accelsim.dataflows.gpu_model import DeviceKernels, RowSparseParams, predict
+
+    f = GemmFeatures(m=8, w=4, k=4, groups=1, nnz=8, nnz_busiest_unit=4, parallel_units=2, block_rows=2,
+                     block_cols=2, nonzero_blocks=2, is_2_4=False)
+    params = RowSparseParams(launch_us=0, ns_per_output=0, ns_per_entry=0, ns_per_entry_column=0,
+                             ns_per_fresh_output=10.0)
+    fresh = predict(f, "csr", "fp32", DeviceKernels(csr={"fp32": params}, fresh_output_bytes=100))
+    kept = predict(f, "csr", "fp32", DeviceKernels(csr={"fp32": params}, fresh_output_bytes=200))
+    assert fresh.total_s == pytest.approx(32 * 10e-9 / 2)  # 32 outputs x 10 ns over 2 units
+    assert kept.total_s == 0.0

@@ -51,6 +51,9 @@ class TiledGemmParams(BaseModel):
     """Sustained memory bandwidth for the compulsory traffic (GB/s = 10^9 B/s)."""
     pack_ns_per_element: float = Field(0.0, ge=0)
     """Time to copy one operand element into packed panels, per unit (CPU GEMMs; 0 on GPUs)."""
+    ns_per_fresh_output: float = Field(0.0, ge=0)
+    """Per output element, split over the units, when the output is larger than the device's
+    `fresh_output_bytes`: first-touch page faults of a freshly mapped output buffer."""
 
 
 class RowSparseParams(BaseModel):
@@ -60,10 +63,15 @@ class RowSparseParams(BaseModel):
     launch_us: float = Field(ge=0)
     ns_per_output: float = Field(ge=0)
     """Per output element K x M (row bookkeeping, writing Y), split evenly over the units."""
+    ns_per_input: float = Field(0.0, ge=0)
+    """Per element of X (Wr x M), split evenly over the units: the library reading or re-laying out the dense
+    operand once (MKL's CPU kernels pay it visibly when X is large; 0 where it is not measured)."""
     ns_per_entry: float = Field(ge=0)
     """Per stored nonzero (CSR) or nonzero block (BSR) of the busiest unit."""
     ns_per_entry_column: float = Field(ge=0)
     """Per stored entry x column of X of the busiest unit: the multiply-add stream (a BSR entry is a block)."""
+    ns_per_fresh_output: float = Field(0.0, ge=0)
+    """As for dense kernels: per output element of an output larger than `fresh_output_bytes`."""
 
 
 class DeviceKernels(BaseModel):
@@ -75,6 +83,10 @@ class DeviceKernels(BaseModel):
     """2:4 sparse tensor-core GEMM; `macs_per_s_per_unit` counts the MACs actually done (half the dense ones)."""
     csr: dict[str, RowSparseParams] = Field(default_factory=dict)
     bsr: dict[str, RowSparseParams] = Field(default_factory=dict)
+    fresh_output_bytes: int | None = Field(None, ge=1)
+    """Outputs (one group's Y) larger than this are mapped fresh by the allocator on every call and pay page
+    faults: on Linux CPUs glibc's largest mmap threshold, 32 MiB (torch's CPU allocator does not cache). None:
+    never (GPU caching allocators reuse memory)."""
 
     def params(self, kernel: str, dtype: str):
         table = {"dense": self.dense, "2:4": self.semi_structured, "csr": self.csr, "bsr": self.bsr}[kernel]
@@ -114,14 +126,17 @@ def predict(features: GemmFeatures, kernel: str, dtype: str, kernels: DeviceKern
     params = kernels.params(kernel, dtype)
     units = features.parallel_units
     if kernel in ("dense", "2:4"):
-        return _scalar(tiled_time(features, params, VALUE_BYTES[dtype], sparse_2_4=kernel == "2:4"))
+        return _scalar(tiled_time(features, params, VALUE_BYTES[dtype], sparse_2_4=kernel == "2:4",
+                                  fresh_output_bytes=kernels.fresh_output_bytes))
     entries = features.nnz if kernel == "csr" else features.nonzero_blocks
     busiest = features.nnz_busiest_unit if kernel == "csr" else _busiest_blocks(features)
     width = 1 if kernel == "csr" else features.block_rows * features.block_cols
-    return _row_sparse(features, params, units, entries, busiest, width)
+    fresh = _fresh_outputs(features, VALUE_BYTES[dtype], kernels.fresh_output_bytes)
+    return _row_sparse(features, params, units, entries, busiest, width, fresh)
 
 
-def tiled_time(f, p: TiledGemmParams, value_bytes: int, sparse_2_4: bool) -> TimeBreakdown:
+def tiled_time(f, p: TiledGemmParams, value_bytes: int, sparse_2_4: bool,
+               fresh_output_bytes: int | None = None) -> TimeBreakdown:
     """The tiled-GEMM time. `f` needs k, m, w, groups and parallel_units, as numbers or numpy arrays (the fit
     evaluates many layers at once); the breakdown's parts then are arrays too."""
     units = f.parallel_units
@@ -136,18 +151,28 @@ def tiled_time(f, p: TiledGemmParams, value_bytes: int, sparse_2_4: bool) -> Tim
     traffic = weight_bytes + (f.w * f.m + f.k * f.m) * f.groups * value_bytes
     memory = traffic / (p.bandwidth_gbytes_per_s * 1e9)
     packing = (f.w * f.m + f.k * f.w) * f.groups * p.pack_ns_per_element * 1e-9 / units
+    faults = _fresh_outputs(f, value_bytes, fresh_output_bytes) * p.ns_per_fresh_output * 1e-9 / units
     return TimeBreakdown(busy_s=busy, fragmentation_s=compute - busy,
-                         memory_bandwidth_s=np.maximum(0.0, memory - compute), format_overhead_s=packing,
+                         memory_bandwidth_s=np.maximum(0.0, memory - compute) + faults, format_overhead_s=packing,
                          launch_s=p.launch_us * 1e-6)
 
 
+def _fresh_outputs(f, value_bytes: int, threshold: int | None):
+    """Output elements that land in freshly mapped pages: all of Y when one group's Y exceeds `threshold`."""
+    outputs = f.k * f.m * f.groups
+    if threshold is None:
+        return 0 * outputs
+    return np.where(f.k * f.m * value_bytes > threshold, outputs, 0)
+
+
 def _row_sparse(f: GemmFeatures, p: RowSparseParams, units: int, entries: int, busiest: float,
-                width: int) -> TimeBreakdown:
+                width: int, fresh_outputs: int) -> TimeBreakdown:
     per_entry_s = (p.ns_per_entry + p.ns_per_entry_column * width * f.m) * 1e-9
     even = entries / units * per_entry_s
-    outputs = f.k * f.m * f.groups / units * p.ns_per_output * 1e-9
+    outputs = (f.k * p.ns_per_output + f.w * p.ns_per_input) * f.m * f.groups / units * 1e-9
     stream = entries / units * p.ns_per_entry_column * width * f.m * 1e-9
     return TimeBreakdown(busy_s=stream, load_imbalance_s=max(0.0, busiest * per_entry_s - even),
+                         memory_bandwidth_s=float(fresh_outputs) / units * p.ns_per_fresh_output * 1e-9,
                          format_overhead_s=outputs + entries / units * p.ns_per_entry * 1e-9,
                          launch_s=p.launch_us * 1e-6)
 

@@ -18,7 +18,7 @@ import numpy as np
 from scipy.optimize import least_squares, nnls
 
 from accelsim.dataflows.gpu_features import GemmFeatures
-from accelsim.dataflows.gpu_model import VALUE_BYTES, RowSparseParams, TiledGemmParams, tiled_time
+from accelsim.dataflows.gpu_model import VALUE_BYTES, RowSparseParams, TiledGemmParams, _fresh_outputs, tiled_time
 
 FEATURE_FIELDS = ("m", "w", "k", "groups", "nnz", "nnz_busiest_unit", "parallel_units", "nonzero_blocks")
 TILE_CANDIDATES = (8, 16, 32, 64, 128, 256)
@@ -32,11 +32,11 @@ def features_from_row(row: Mapping) -> GemmFeatures:
     return GemmFeatures(**values, block_rows=int(block[0]), block_cols=int(block[1]), is_2_4=is_2_4)
 
 
-def fit_row_sparse(rows: Iterable[Mapping], kernel: str) -> RowSparseParams:
+def fit_row_sparse(rows: Iterable[Mapping], kernel: str, fresh_output_bytes: int | None = None) -> RowSparseParams:
     """CSR or BSR coefficients from measured rows of that kernel."""
     rows = list(rows)
-    if len(rows) < 4:
-        raise ValueError(f"fitting {kernel} needs at least 4 measured rows, got {len(rows)}")
+    if len(rows) < 5:
+        raise ValueError(f"fitting {kernel} needs at least 5 measured rows, got {len(rows)}")
     design, times = [], []
     for row in rows:
         f = features_from_row(row)
@@ -45,16 +45,19 @@ def fit_row_sparse(rows: Iterable[Mapping], kernel: str) -> RowSparseParams:
             busiest, width = f.nnz_busiest_unit, 1
         else:
             busiest, width = f.nonzero_blocks / units * f.row_imbalance, f.block_rows * f.block_cols
-        design.append([1e-6, f.k * f.m * f.groups / units * 1e-9, busiest * 1e-9, busiest * width * f.m * 1e-9])
+        fresh = float(_fresh_outputs(f, VALUE_BYTES[row["dtype"]], fresh_output_bytes))
+        design.append([1e-6, f.k * f.m * f.groups / units * 1e-9, f.w * f.m * f.groups / units * 1e-9,
+                       busiest * 1e-9, busiest * width * f.m * 1e-9, fresh / units * 1e-9])
         times.append(float(row["median_s"]))
     design, times = np.array(design), np.array(times)
     coefficients, _ = nnls(design / times[:, None], np.ones(len(times)), maxiter=10_000)
-    launch_us, per_output, per_entry, per_column = (float(c) for c in coefficients)
-    return RowSparseParams(launch_us=launch_us, ns_per_output=per_output, ns_per_entry=per_entry,
-                           ns_per_entry_column=per_column)
+    launch_us, per_output, per_input, per_entry, per_column, per_fresh = (float(c) for c in coefficients)
+    return RowSparseParams(launch_us=launch_us, ns_per_output=per_output, ns_per_input=per_input,
+                           ns_per_entry=per_entry, ns_per_entry_column=per_column, ns_per_fresh_output=per_fresh)
 
 
-def fit_tiled(rows: Iterable[Mapping], dtype: str, tiles: Iterable[int] = TILE_CANDIDATES) -> TiledGemmParams:
+def fit_tiled(rows: Iterable[Mapping], dtype: str, tiles: Iterable[int] = TILE_CANDIDATES,
+              fresh_output_bytes: int | None = None) -> TiledGemmParams:
     """Dense GEMM coefficients from measured rows; the tile (tile_k x tile_m) with the lowest loss wins."""
     rows = list(rows)
     if len(rows) < 4:
@@ -63,25 +66,28 @@ def fit_tiled(rows: Iterable[Mapping], dtype: str, tiles: Iterable[int] = TILE_C
     log_times = np.log([float(row["median_s"]) for row in rows])
     best = None
     for tile_k, tile_m in itertools.product(tiles, repeat=2):
-        params, loss = _fit_one_tile(features, log_times, dtype, tile_k, tile_m)
+        params, loss = _fit_one_tile(features, log_times, dtype, tile_k, tile_m, fresh_output_bytes)
         if best is None or loss < best[1]:
             best = (params, loss)
     return best[0]
 
 
-def _fit_one_tile(features, log_times, dtype, tile_k, tile_m) -> tuple[TiledGemmParams, float]:
+def _fit_one_tile(features, log_times, dtype, tile_k, tile_m, fresh_output_bytes) -> tuple[TiledGemmParams, float]:
     shapes = SimpleNamespace(**{name: np.array([getattr(f, name) for f in features], dtype=float)
                                 for name in ("k", "m", "w", "groups", "parallel_units")})
     macs = shapes.k * shapes.m * shapes.w * shapes.groups
-    start = np.log([5.0, float(np.median(macs / np.exp(log_times) / shapes.parallel_units)), 20.0, 0.05])
+    start = np.log([5.0, float(np.median(macs / np.exp(log_times) / shapes.parallel_units)), 20.0, 0.05, 1.0])
 
     def make(theta) -> TiledGemmParams:
-        launch, rate, bandwidth, pack = np.exp(theta)
+        launch, rate, bandwidth, pack, fresh = np.exp(theta)
         return TiledGemmParams(launch_us=launch, macs_per_s_per_unit=rate, tile_k=tile_k, tile_m=tile_m,
-                               bandwidth_gbytes_per_s=bandwidth, pack_ns_per_element=pack)
+                               bandwidth_gbytes_per_s=bandwidth, pack_ns_per_element=pack,
+                               ns_per_fresh_output=fresh)
 
     def residuals(theta) -> np.ndarray:
-        return np.log(tiled_time(shapes, make(theta), VALUE_BYTES[dtype], sparse_2_4=False).total_s) - log_times
+        time = tiled_time(shapes, make(theta), VALUE_BYTES[dtype], sparse_2_4=False,
+                          fresh_output_bytes=fresh_output_bytes)
+        return np.log(time.total_s) - log_times
 
     solution = least_squares(residuals, start, method="trf", max_nfev=400)
     return make(solution.x), float(np.sum(solution.fun ** 2))

@@ -28,15 +28,19 @@ REPOSITORY = HERE.parents[1]
 ARCH_TEMPLATE = HERE / "cpu_arch_template.yaml"
 
 
-def fit_device(rows: list[dict]) -> DeviceKernels:
+FRESH_OUTPUT_BYTES = {"cpu": 32 * 2**20}  # glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64-bit Linux
+
+
+def fit_device(rows: list[dict], fresh_output_bytes: int | None = FRESH_OUTPUT_BYTES["cpu"]) -> DeviceKernels:
     """Fit every (kernel, dtype) present in the training rows."""
     train = [row for row in rows if not is_held_out(row)]
     fitted: dict[str, dict] = {"dense": {}, "csr": {}, "bsr": {}}
     for kernel in fitted:
         for dtype in sorted({row["dtype"] for row in train if row["kernel"] == kernel}):
             mine = [row for row in train if row["kernel"] == kernel and row["dtype"] == dtype]
-            fitted[kernel][dtype] = fit_tiled(mine, dtype) if kernel == "dense" else fit_row_sparse(mine, kernel)
-    return DeviceKernels(**fitted)
+            fitted[kernel][dtype] = (fit_tiled(mine, dtype, fresh_output_bytes=fresh_output_bytes)
+                                     if kernel == "dense" else fit_row_sparse(mine, kernel, fresh_output_bytes))
+    return DeviceKernels(**fitted, fresh_output_bytes=fresh_output_bytes)
 
 
 def arch_yaml(kernels: DeviceKernels, data: Path, rows: int) -> str:
@@ -48,6 +52,7 @@ def arch_yaml(kernels: DeviceKernels, data: Path, rows: int) -> str:
             values = ", ".join(f"{key}: {_number(value)}" for key, value in params.model_dump().items())
             lines.append(f"      {dtype}: {{{values}}}")
     source = f"fitted by validation/kernels/report.py on the {rows} training rows of {data.relative_to(REPOSITORY)}"
+    lines.append(f"    fresh_output_bytes: {kernels.fresh_output_bytes}")
     return ARCH_TEMPLATE.read_text().replace("{parameters_source}", source).replace("{kernels}", "\n".join(lines))
 
 
