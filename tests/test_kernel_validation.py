@@ -5,7 +5,6 @@ docs/kernels.md, and a later fit that meets them tightens this test by itself (t
 
 from __future__ import annotations
 
-import csv
 import importlib.util
 import json
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 
 from accelsim.arch import load_arch
 from accelsim.gpu.agreement import agreement, is_held_out
-from accelsim.gpu.bench import COLUMNS
+from accelsim.gpu.bench import COLUMNS, read_timings
 
 ROOT = Path(__file__).resolve().parents[1]
 VALIDATION = ROOT / "validation" / "kernels"
@@ -33,15 +32,10 @@ def _script(name: str):
     return module
 
 
-def _rows(path: Path) -> list[dict]:
-    with path.open(newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 def _figures(path: Path) -> tuple[dict, dict]:
     arch = load_arch(ARCH_OF[path.stem])
     committed = json.loads((VALIDATION / "results" / f"{path.stem}_agreement.json").read_text())
-    return agreement(_rows(path), arch.dataflow.config.kernels), committed
+    return agreement(read_timings(path), arch.dataflow.config.kernels), committed
 
 
 def test_a_cpu_dataset_is_committed():
@@ -51,7 +45,7 @@ def test_a_cpu_dataset_is_committed():
 @pytest.mark.parametrize("path", DATASETS, ids=lambda p: p.stem)
 def test_dataset_has_provenance_and_covers_the_grid(path):
     grid = _script("measure")
-    rows = _rows(path)
+    rows = read_timings(path)
     assert list(rows[0]) == list(COLUMNS)
     cells = {(row["model"], row["batch"], row["scheme"]) for row in rows}
     assert cells == {(m, str(b), s) for m in grid.MODELS for b in grid.BATCHES for s in grid.SCHEMES}
@@ -63,7 +57,7 @@ def test_dataset_has_provenance_and_covers_the_grid(path):
 
 
 @pytest.mark.parametrize("path", DATASETS, ids=lambda p: p.stem)
-def test_per_kernel_error_on_held_out_rows(path):
+def test_per_kernel_error_on_held_outread_timings(path):
     figures, committed = _figures(path)
     assert set(figures["per_kernel"]) == set(committed["per_kernel"])
     for label, entry in figures["per_kernel"].items():
@@ -86,7 +80,7 @@ def test_speedup_sign_and_scheme_ranking(path):
 
 
 def test_the_committed_arch_is_what_the_fit_gives():
-    fitted = _script("report").fit_device(_rows(VALIDATION / "data" / "cpu.csv"))
+    fitted = _script("report").fit_device(read_timings(VALIDATION / "data" / "cpu.csv"))
     committed = load_arch("cpu-xeon-2vcpu").dataflow.config.kernels
     for kernel in ("dense", "csr", "bsr"):
         for dtype, params in getattr(fitted, kernel).items():

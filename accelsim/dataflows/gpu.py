@@ -67,17 +67,7 @@ class GPU:
 
     def simulate(self, layer: Layer, arch: Arch, *, compute_output: bool = False) -> LayerResult:
         config: GPU.Config = arch.dataflow.config
-        features = gemm_features(layer, parallel_units=config.parallel_units,
-                                 block=(config.block_rows, config.block_cols))
-        notes = []
-        kernel = config.kernel
-        if kernel == "bsr" and not features.nonzero_blocks and features.nnz:
-            raise ValueError(f"layer {layer.name!r}: {config.block_rows}x{config.block_cols} BSR blocks do not tile "
-                             f"its {features.k} x {features.w} weight; choose block sizes that divide both")
-        if kernel == "2:4" and not features.is_2_4:
-            notes.append("weight is not 2:4 along its channels-last reduction: runs dense")
-            kernel = "dense"
-        time = predict(features, kernel, config.dtype, config.kernels)
+        features, kernel, time, notes = _layer_time(layer, config)
         cycles = max(1, math.ceil(time.total_s * arch.clock_hz))
         stalls = {cause: int(getattr(time, part) * arch.clock_hz) for part, cause in _CAUSES.items()}
         issued = _macs_issued(features, kernel)
@@ -85,14 +75,25 @@ class GPU:
         return LayerResult(name=layer.name, op=layer.op, cycles=cycles, macs=layer.macs, macs_issued=issued,
                            effectual_macs=effectual_macs(layer), multipliers=arch.pe_array.multipliers,
                            actions=_actions(arch, features, kernel, config.dtype, issued), stall_cycles=stalls,
-                           output=output, notes=tuple(notes))
+                           output=output, notes=notes)
 
 
 def predicted_time(layer: Layer, arch: Arch) -> TimeBreakdown:
     """The time breakdown of `layer` on a gpu arch, without building a LayerResult."""
-    config: GPU.Config = arch.dataflow.config
-    features = gemm_features(layer, parallel_units=config.parallel_units, block=(config.block_rows, config.block_cols))
-    return predict(features, config.kernel, config.dtype, config.kernels)
+    return _layer_time(layer, arch.dataflow.config)[2]
+
+
+def _layer_time(layer: Layer, config: GPU.Config) -> tuple[GemmFeatures, str, TimeBreakdown, tuple[str, ...]]:
+    """The layer's features, the kernel it really runs (a weight that is not 2:4 runs dense), its time, notes."""
+    features = gemm_features(layer, parallel_units=config.parallel_units,
+                             block=(config.block_rows, config.block_cols))
+    kernel, notes = config.kernel, ()
+    if kernel == "bsr" and not features.nonzero_blocks and features.nnz:
+        raise ValueError(f"layer {layer.name!r}: {config.block_rows}x{config.block_cols} BSR blocks do not tile "
+                         f"its {features.k} x {features.w} weight; choose block sizes that divide both")
+    if kernel == "2:4" and not features.is_2_4:
+        notes, kernel = ("weight is not 2:4 along its channels-last reduction: runs dense",), "dense"
+    return features, kernel, predict(features, kernel, config.dtype, config.kernels), notes
 
 
 def _macs_issued(f: GemmFeatures, kernel: str) -> int:

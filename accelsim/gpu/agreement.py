@@ -36,10 +36,19 @@ def predicted_seconds(row: Mapping, kernels: DeviceKernels) -> float:
     return predict(features_from_row(row), row["kernel"], row["dtype"], kernels).total_s
 
 
+def with_predictions(rows: Iterable[Mapping], kernels: DeviceKernels) -> list[dict]:
+    """Each row with `predicted_s`, `measured_s` (its median, as a number) and `held_out`."""
+    return [dict(row, predicted_s=predicted_seconds(row, kernels), measured_s=float(row["median_s"]),
+                 held_out=is_held_out(row)) for row in rows]
+
+
 def agreement(rows: Iterable[Mapping], kernels: DeviceKernels) -> dict:
     """The agreement figures of `rows` under `kernels` (see the module docstring), as a JSON-ready dict."""
-    rows = [dict(row, predicted_s=predicted_seconds(row, kernels), measured_s=float(row["median_s"]))
-            for row in rows]
+    return agreement_of(with_predictions(rows, kernels))
+
+
+def agreement_of(rows: list[dict]) -> dict:
+    """The agreement figures of rows that already carry their predictions (`with_predictions`)."""
     return {"per_kernel": _per_kernel(rows), "speedup_sign": _speedup_sign(rows),
             "scheme_rank_correlation": _rank_correlation(rows)}
 

@@ -7,8 +7,10 @@ they are measured, so a caller can write them out at once and an interrupted run
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 
@@ -22,6 +24,12 @@ from accelsim.workload import Layer, Workload
 COLUMNS = ("model", "scheme", "batch", "layer", "op", "kernel", "dtype", "block", "device", "m", "w", "k",
            "groups", "nnz", "density", "nnz_busiest_unit", "parallel_units", "nonzero_blocks", "is_2_4",
            "median_s", "min_s", "q1_s", "q3_s", "repeats", "input_copies", "relative_error", "tolerance")
+
+
+def read_timings(path: Path) -> list[dict]:
+    """The rows of a kernel-bench CSV, as strings keyed by column."""
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
 
 
 class KernelCheckError(RuntimeError):

@@ -64,10 +64,11 @@ def kernel_bench_command(
 
 def _summary_table(rows: list[dict], title: str) -> Table:
     """Per kernel: layers timed, total median time and speedup over dense fp32 on the same layers."""
+    from accelsim.gpu.agreement import kernel_label
+
     totals: dict[str, dict[str, float]] = defaultdict(dict)
     for row in rows:
-        label = f"{row['kernel']}{row['block']}.{row['dtype']}"
-        totals[label][row["layer"]] = row["median_s"]
+        totals[kernel_label(row)][row["layer"]] = row["median_s"]
     dense = totals.get("dense.fp32", {})
     table = Table(title=title, title_justify="left")
     for column in ("kernel", "layers", "total (ms)", "speedup vs dense.fp32"):

@@ -18,7 +18,14 @@ import numpy as np
 from scipy.optimize import least_squares, nnls
 
 from accelsim.dataflows.gpu_features import GemmFeatures
-from accelsim.dataflows.gpu_model import VALUE_BYTES, RowSparseParams, TiledGemmParams, _fresh_outputs, tiled_time
+from accelsim.dataflows.gpu_model import (
+    VALUE_BYTES,
+    DeviceKernels,
+    RowSparseParams,
+    TiledGemmParams,
+    predict,
+    tiled_time,
+)
 
 FEATURE_FIELDS = ("m", "w", "k", "groups", "nnz", "nnz_busiest_unit", "parallel_units", "nonzero_blocks")
 TILE_CANDIDATES = (8, 16, 32, 64, 128, 256)
@@ -37,23 +44,17 @@ def fit_row_sparse(rows: Iterable[Mapping], kernel: str, fresh_output_bytes: int
     rows = list(rows)
     if len(rows) < 5:
         raise ValueError(f"fitting {kernel} needs at least 5 measured rows, got {len(rows)}")
-    design, times = [], []
-    for row in rows:
-        f = features_from_row(row)
-        units = f.parallel_units
-        if kernel == "csr":
-            busiest, width = f.nnz_busiest_unit, 1
-        else:
-            busiest, width = f.nonzero_blocks / units * f.row_imbalance, f.block_rows * f.block_cols
-        fresh = float(_fresh_outputs(f, VALUE_BYTES[row["dtype"]], fresh_output_bytes))
-        design.append([1e-6, f.k * f.m * f.groups / units * 1e-9, f.w * f.m * f.groups / units * 1e-9,
-                       busiest * 1e-9, busiest * width * f.m * 1e-9, fresh / units * 1e-9])
-        times.append(float(row["median_s"]))
-    design, times = np.array(design), np.array(times)
+    # The model is linear in these coefficients: each design column is its time with that coefficient 1, the rest 0.
+    names = ("launch_us", "ns_per_output", "ns_per_input", "ns_per_entry", "ns_per_entry_column",
+             "ns_per_fresh_output")
+    basis = [RowSparseParams(**{other: float(other == name) for other in names}) for name in names]
+    design = np.array([[predict(features_from_row(row), kernel, row["dtype"],
+                                DeviceKernels(**{kernel: {row["dtype"]: params}},
+                                              fresh_output_bytes=fresh_output_bytes)).total_s
+                        for params in basis] for row in rows])
+    times = np.array([float(row["median_s"]) for row in rows])
     coefficients, _ = nnls(design / times[:, None], np.ones(len(times)), maxiter=10_000)
-    launch_us, per_output, per_input, per_entry, per_column, per_fresh = (float(c) for c in coefficients)
-    return RowSparseParams(launch_us=launch_us, ns_per_output=per_output, ns_per_input=per_input,
-                           ns_per_entry=per_entry, ns_per_entry_column=per_column, ns_per_fresh_output=per_fresh)
+    return RowSparseParams(**{name: float(value) for name, value in zip(names, coefficients, strict=True)})
 
 
 def fit_tiled(rows: Iterable[Mapping], dtype: str, tiles: Iterable[int] = TILE_CANDIDATES,

@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 from accelsim.frontend.build import build_workload
-from accelsim.gpu.bench import COLUMNS, bench_workload
+from accelsim.gpu.bench import COLUMNS, bench_workload, read_timings
 from accelsim.gpu.device_info import provenance, resolve_device
 from accelsim.gpu.kernels import KernelSpec
 
@@ -108,10 +108,7 @@ def _row_writer(handle):
 
 
 def _read_rows(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    with path.open(newline="") as handle:
-        return list(csv.DictReader(handle))
+    return read_timings(path) if path.exists() else []
 
 
 def _write_rows(path: Path, rows: list[dict]) -> None:

@@ -11,7 +11,6 @@ agreement JSON (what tests/test_kernel_validation.py recomputes), per-row predic
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
@@ -20,7 +19,8 @@ import matplotlib.pyplot as plt
 
 from accelsim.arch import load_arch
 from accelsim.dataflows.gpu_model import DeviceKernels
-from accelsim.gpu.agreement import agreement, is_held_out, kernel_label, predicted_seconds, speedup_pairs
+from accelsim.gpu.agreement import agreement_of, is_held_out, kernel_label, speedup_pairs, with_predictions
+from accelsim.gpu.bench import read_timings
 from accelsim.gpu.fit import fit_row_sparse, fit_tiled
 from accelsim.report.study_files import StudyFiles
 
@@ -113,8 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=HERE / "data" / "cpu.csv")
     parser.add_argument("--arch", default="cpu-xeon-2vcpu", help="name of the arch YAML to write")
     args = parser.parse_args(argv)
-    with args.data.open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = read_timings(args.data)
     kernels = fit_device(rows)
     training_rows = sum(not is_held_out(row) for row in rows)
     arch_path = REPOSITORY / "arch_configs" / f"{args.arch}.yaml"
@@ -123,11 +122,10 @@ def main(argv: list[str] | None = None) -> None:
     kernels = load_arch(str(arch_path)).dataflow.config.kernels  # as written (4 significant digits), as CI reads it
     stem = args.data.stem
     files = StudyFiles(HERE / "results", REPOSITORY)
-    figures = agreement(rows, kernels)
+    predicted = with_predictions(rows, kernels)
+    figures = agreement_of(predicted)
     files.write_json(f"{stem}_agreement.json", {"data": str(args.data.resolve().relative_to(REPOSITORY)),
                                                 "arch": args.arch, **figures})
-    predicted = [dict(row, predicted_s=predicted_seconds(row, kernels), measured_s=float(row["median_s"]),
-                      held_out=is_held_out(row)) for row in rows]
     files.write_csv(f"{stem}_predictions.csv", predicted)
     device = json.loads(args.data.with_suffix(".provenance.json").read_text())["device"]
     files.save_figure(plot_predicted_vs_measured(predicted, f"{device}: predicted vs measured kernel time"),
