@@ -59,9 +59,27 @@ def test_features_from_row_reads_csv_strings():
 @pytest.mark.parametrize("kernel, params, block", [("csr", CSR, ""), ("bsr", BSR, "4x8")])
 def test_row_sparse_fit_recovers_the_coefficients(kernel, params, block):
     rows = synthetic_rows(kernel, 24, seed=1, block=block)
-    fitted = fit_row_sparse(rows, kernel)
-    for name in ("launch_us", "ns_per_output", "ns_per_entry", "ns_per_entry_column"):
+    fitted = fit_row_sparse(rows, kernel, input_mib_knots=(0.001, 0.1))
+    for name in ("launch_us", "ns_per_output", "ns_per_entry"):
         assert getattr(fitted, name) == pytest.approx(getattr(params, name), rel=1e-6), name
+    # a constant entry x column cost comes back as a flat curve
+    assert fitted.ns_per_entry_column == pytest.approx({0.001: params.ns_per_entry_column,
+                                                        0.1: params.ns_per_entry_column}, rel=1e-6)
+
+
+def test_row_sparse_fit_recovers_a_curve_over_the_size_of_x():
+    # X of the synthetic layers spans 32 B to 1 MB (w x m x 4 B): points at 1 kB, 10 kB and 100 kB are all informed
+    curve = {0.001: 0.1, 0.01: 0.2, 0.1: 0.4}
+    kernels = DeviceKernels(csr={"fp32": CSR.model_copy(update={"ns_per_entry_column": curve})})
+    rows = synthetic_rows("csr", 40, seed=4, kernels=kernels)
+    sizes_mib = [int(row["w"]) * int(row["m"]) * 4 / 2**20 for row in rows]
+    assert min(sizes_mib) < 0.001 and max(sizes_mib) > 0.1
+    fitted = fit_row_sparse(rows, "csr", input_mib_knots=(0.001, 0.01, 0.1, 1e6))
+    # beyond 0.1 MiB the true curve is flat, so the far point is 0.4 too; a point beyond every X is left out
+    assert fitted.ns_per_entry_column == pytest.approx({**curve, 1e6: 0.4}, rel=1e-6)
+    beyond = fit_row_sparse(rows, "csr", input_mib_knots=(0.001, 0.01, 0.1, 1e6, 1e7))
+    assert beyond.ns_per_entry_column == pytest.approx({**curve, 1e6: 0.4}, rel=1e-6)
+    assert fitted.launch_us == pytest.approx(CSR.launch_us, rel=1e-6)
 
 
 def test_row_sparse_fit_needs_five_rows():

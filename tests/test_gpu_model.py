@@ -15,6 +15,7 @@ from accelsim.dataflows.gpu_model import (
     RowSparseParams,
     TiledGemmParams,
     TimeBreakdown,
+    entry_column_ns,
     predict,
     tiled_time,
 )
@@ -173,3 +174,32 @@ def test_fresh_output_pages_are_charged_only_above_the_threshold():
     kept = predict(f, "csr", "fp32", DeviceKernels(csr={"fp32": params}, fresh_output_bytes=200))
     assert fresh.total_s == pytest.approx(32 * 10e-9 / 2)  # 32 outputs x 10 ns over 2 units
     assert kept.total_s == 0.0
+
+
+def test_entry_column_curve_is_log_linear_in_the_size_of_x_and_flat_beyond_its_ends():
+    curve = {4.0: 0.3, 1.0: 0.1}  # MiB: ns, in any order
+    mib = 2**20
+    assert entry_column_ns(curve, 0.5 * mib) == pytest.approx(0.1)
+    assert entry_column_ns(curve, 1 * mib) == pytest.approx(0.1)
+    assert entry_column_ns(curve, 2 * mib) == pytest.approx(0.2)  # halfway between 1 and 4 MiB on a log scale
+    assert entry_column_ns(curve, 64 * mib) == pytest.approx(0.3)
+    assert list(entry_column_ns(curve, np.array([1, 2, 4]) * mib)) == pytest.approx([0.1, 0.2, 0.3])
+    assert entry_column_ns(0.25, 123.0) == pytest.approx(0.25)
+
+
+def test_csr_stream_cost_follows_where_x_lives():
+    # X is w x m fp32: 512 x 1024 x 4 B = 2 MiB, halfway (log scale) between the curve's 1 and 4 MiB points
+    params = RowSparseParams(launch_us=0, ns_per_output=0, ns_per_entry=0, ns_per_entry_column={1.0: 0.1, 4.0: 0.3})
+    f = features(w=512, m=1024)  # 10 nonzeros, the busiest unit 7
+    t = predict(f, "csr", "fp32", DeviceKernels(csr={"fp32": params}))
+    assert t.total_s == pytest.approx(7 * 1024 * 0.2 * NS)
+    assert t.busy_s == pytest.approx(10 / 2 * 1024 * 0.2 * NS)
+    # the same layer in fp16 has a 1 MiB X: the cheaper point
+    t16 = predict(f, "csr", "fp16", DeviceKernels(csr={"fp16": params}))
+    assert t16.total_s == pytest.approx(7 * 1024 * 0.1 * NS)
+
+
+@pytest.mark.parametrize("curve", [{}, {0.0: 0.1}, {1.0: -0.1}, -1.0])
+def test_entry_column_curve_refuses_bad_points(curve):
+    with pytest.raises(ValueError, match="ns_per_entry_column"):
+        RowSparseParams(launch_us=0, ns_per_output=0, ns_per_entry=0, ns_per_entry_column=curve)

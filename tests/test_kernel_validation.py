@@ -57,7 +57,7 @@ def test_dataset_has_provenance_and_covers_the_grid(path):
 
 
 @pytest.mark.parametrize("path", DATASETS, ids=lambda p: p.stem)
-def test_per_kernel_error_on_held_outread_timings(path):
+def test_per_kernel_error_on_held_out_rows(path):
     figures, committed = _figures(path)
     assert set(figures["per_kernel"]) == set(committed["per_kernel"])
     for label, entry in figures["per_kernel"].items():

@@ -11,7 +11,8 @@ Y (K x M) = W (K x Wr) @ X (Wr x M) per group, on `units` parallel workers (SMs,
   the zero half), the compressed weight and its 2-bit metadata as traffic.
 - csr (MKL / cuSPARSE SpMM): rows are split over the units; the busiest unit's work sets the time: per output
   element (row pointers, writing Y), per stored nonzero (index decode, fetching a row of X) and per nonzero x
-  column (the multiply-add stream). Row imbalance comes from the real pattern (`nnz_busiest_unit`).
+  column (the multiply-add stream, dearer as X outgrows each cache level). Row imbalance comes from the real
+  pattern (`nnz_busiest_unit`).
 - bsr: the same with nonzero blocks: per block and per block x column of dense block_rows x block_cols MACs.
 
 Every coefficient is a device parameter, read from the arch YAML: from datasheets for devices without
@@ -24,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from accelsim.dataflows.gpu_features import GemmFeatures
 
@@ -63,13 +64,21 @@ class RowSparseParams(BaseModel):
     launch_us: float = Field(ge=0)
     ns_per_output: float = Field(ge=0)
     """Per output element K x M (row bookkeeping, writing Y), split evenly over the units."""
-    ns_per_input: float = Field(0.0, ge=0)
-    """Per element of X (Wr x M), split evenly over the units: the library reading or re-laying out the dense
-    operand once (MKL's CPU kernels pay it visibly when X is large; 0 where it is not measured)."""
     ns_per_entry: float = Field(ge=0)
     """Per stored nonzero (CSR) or nonzero block (BSR) of the busiest unit."""
-    ns_per_entry_column: float = Field(ge=0)
-    """Per stored entry x column of X of the busiest unit: the multiply-add stream (a BSR entry is a block)."""
+    ns_per_entry_column: float | dict[float, float]
+    """Per stored entry x column of X of the busiest unit: the multiply-add stream (a BSR entry is a block). Each
+    entry streams a row of X (row-major, M columns), so the cost is set by where X lives: a number, or a curve
+    {MiB of one group's X: ns}, log-linear between its points and flat beyond its ends (a CPU streams X from L2,
+    the last-level cache or DRAM as it grows; MKL's SpMM does not block X for the cache)."""
+
+    @field_validator("ns_per_entry_column")
+    @classmethod
+    def _non_negative_curve(cls, value):
+        points = value.items() if isinstance(value, dict) else [(1.0, value)]
+        if not points or any(mib <= 0 or ns < 0 for mib, ns in points):
+            raise ValueError("must be a number >= 0 or a non-empty map {MiB > 0: ns >= 0}")
+        return value
     ns_per_fresh_output: float = Field(0.0, ge=0)
     """As for dense kernels: per output element of an output larger than `fresh_output_bytes`."""
 
@@ -132,7 +141,7 @@ def predict(features: GemmFeatures, kernel: str, dtype: str, kernels: DeviceKern
     busiest = features.nnz_busiest_unit if kernel == "csr" else _busiest_blocks(features)
     width = 1 if kernel == "csr" else features.block_rows * features.block_cols
     fresh = _fresh_outputs(features, VALUE_BYTES[dtype], kernels.fresh_output_bytes)
-    return _row_sparse(features, params, units, entries, busiest, width, fresh)
+    return _row_sparse(features, params, units, entries, busiest, width, fresh, VALUE_BYTES[dtype])
 
 
 def tiled_time(f, p: TiledGemmParams, value_bytes: int, sparse_2_4: bool,
@@ -165,12 +174,21 @@ def _fresh_outputs(f, value_bytes: int, threshold: int | None):
     return np.where(f.k * f.m * value_bytes > threshold, outputs, 0)
 
 
+def entry_column_ns(curve: float | dict[float, float], input_bytes):
+    """`RowSparseParams.ns_per_entry_column` for an X of `input_bytes` (a number or a numpy array)."""
+    if not isinstance(curve, dict):
+        return curve + 0 * np.asarray(input_bytes, dtype=float)
+    mib, ns = zip(*sorted(curve.items()), strict=True)
+    return np.interp(np.log2(np.asarray(input_bytes, dtype=float) / 2**20), np.log2(mib), ns)
+
+
 def _row_sparse(f: GemmFeatures, p: RowSparseParams, units: int, entries: int, busiest: float,
-                width: int, fresh_outputs: int) -> TimeBreakdown:
-    per_entry_s = (p.ns_per_entry + p.ns_per_entry_column * width * f.m) * 1e-9
+                width: int, fresh_outputs: int, value_bytes: int) -> TimeBreakdown:
+    ns_per_entry_column = float(entry_column_ns(p.ns_per_entry_column, f.w * f.m * value_bytes))
+    per_entry_s = (p.ns_per_entry + ns_per_entry_column * width * f.m) * 1e-9
     even = entries / units * per_entry_s
-    outputs = (f.k * p.ns_per_output + f.w * p.ns_per_input) * f.m * f.groups / units * 1e-9
-    stream = entries / units * p.ns_per_entry_column * width * f.m * 1e-9
+    outputs = f.k * f.m * f.groups * p.ns_per_output / units * 1e-9
+    stream = entries / units * ns_per_entry_column * width * f.m * 1e-9
     return TimeBreakdown(busy_s=stream, load_imbalance_s=max(0.0, busiest * per_entry_s - even),
                          memory_bandwidth_s=float(fresh_outputs) / units * p.ns_per_fresh_output * 1e-9,
                          format_overhead_s=outputs + entries / units * p.ns_per_entry * 1e-9,

@@ -2,8 +2,8 @@
 
 Both fits minimise relative error, since kernel times span five decades and a microsecond kernel matters as much
 as a second-long one:
-- CSR and BSR are linear in their four coefficients, so the fit is a non-negative least squares on residuals
-  divided by the measured time (deterministic, no starting point).
+- CSR and BSR are linear in their coefficients (the points of the entry x column curve included), so the fit
+  is a non-negative least squares on residuals divided by the measured time (deterministic, no starting point).
 - Dense GEMMs have a max (compute vs memory) and tile sizes; for each candidate tile the three coefficients and
   the packing cost are fitted in log space (scipy least_squares), and the tile with the lowest loss is kept.
 """
@@ -11,7 +11,7 @@ as a second-long one:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from types import SimpleNamespace
 
 import numpy as np
@@ -29,6 +29,9 @@ from accelsim.dataflows.gpu_model import (
 
 FEATURE_FIELDS = ("m", "w", "k", "groups", "nnz", "nnz_busiest_unit", "parallel_units", "nonzero_blocks")
 TILE_CANDIDATES = (8, 16, 32, 64, 128, 256)
+# Points of the entry x column cost curve, MiB of X: every factor of 4 from well inside a 2 MiB L2 to the largest
+# im2col input of the grid (resnet50 conv1 at batch 32, 225 MiB).
+INPUT_MIB_KNOTS = (0.25, 1.0, 4.0, 16.0, 64.0, 256.0)
 
 
 def features_from_row(row: Mapping) -> GemmFeatures:
@@ -39,22 +42,36 @@ def features_from_row(row: Mapping) -> GemmFeatures:
     return GemmFeatures(**values, block_rows=int(block[0]), block_cols=int(block[1]), is_2_4=is_2_4)
 
 
-def fit_row_sparse(rows: Iterable[Mapping], kernel: str, fresh_output_bytes: int | None = None) -> RowSparseParams:
-    """CSR or BSR coefficients from measured rows of that kernel."""
+def fit_row_sparse(rows: Iterable[Mapping], kernel: str, fresh_output_bytes: int | None = None,
+                   input_mib_knots: Sequence[float] = INPUT_MIB_KNOTS) -> RowSparseParams:
+    """CSR or BSR coefficients from measured rows of that kernel; the entry x column cost as a curve over the
+    size of X with points at `input_mib_knots`."""
     rows = list(rows)
     if len(rows) < 5:
         raise ValueError(f"fitting {kernel} needs at least 5 measured rows, got {len(rows)}")
-    # The model is linear in these coefficients: each design column is its time with that coefficient 1, the rest 0.
-    names = ("launch_us", "ns_per_output", "ns_per_input", "ns_per_entry", "ns_per_entry_column",
-             "ns_per_fresh_output")
-    basis = [RowSparseParams(**{other: float(other == name) for other in names}) for name in names]
+    # The model is linear in its coefficients (a curve's points included: interpolation is linear in them), so
+    # each design column is the time with that coefficient 1 and the rest 0.
+    scalars = ("launch_us", "ns_per_output", "ns_per_entry", "ns_per_fresh_output")
+    zero = dict.fromkeys(scalars, 0.0)
+    basis = [RowSparseParams(**{**zero, name: 1.0}, ns_per_entry_column=0.0) for name in scalars]
+    basis += [RowSparseParams(**zero, ns_per_entry_column={mib: float(mib == knot) for mib in input_mib_knots})
+              for knot in input_mib_knots]
     design = np.array([[predict(features_from_row(row), kernel, row["dtype"],
                                 DeviceKernels(**{kernel: {row["dtype"]: params}},
                                               fresh_output_bytes=fresh_output_bytes)).total_s
                         for params in basis] for row in rows])
     times = np.array([float(row["median_s"]) for row in rows])
-    coefficients, _ = nnls(design / times[:, None], np.ones(len(times)), maxiter=10_000)
-    return RowSparseParams(**{name: float(value) for name, value in zip(names, coefficients, strict=True)})
+    # A curve point no measured X comes near has no information: left out, the curve stays flat beyond the data.
+    informed = np.ones(design.shape[1], dtype=bool)
+    informed[len(scalars):] = np.any(design[:, len(scalars):] > 0, axis=0)
+    if not informed[len(scalars):].any():
+        raise ValueError(f"fitting {kernel}: no row streams any entries of X (every weight is empty)")
+    coefficients = np.zeros(design.shape[1])
+    coefficients[informed], _ = nnls(design[:, informed] / times[:, None], np.ones(len(times)), maxiter=10_000)
+    curve = {float(mib): float(ns) for mib, ns, used in
+             zip(input_mib_knots, coefficients[len(scalars):], informed[len(scalars):], strict=True) if used}
+    return RowSparseParams(**{name: float(value) for name, value in zip(scalars, coefficients, strict=False)},
+                           ns_per_entry_column=curve)
 
 
 def fit_tiled(rows: Iterable[Mapping], dtype: str, tiles: Iterable[int] = TILE_CANDIDATES,

@@ -8,7 +8,7 @@ GEMM's time does not depend on the values of its operands (zeros included), and 
 Resumable: a finished (model, batch, scheme) is recorded in data/<device>.done.json and skipped on a rerun; rows
 reach the CSV as they are measured, so an interrupted run keeps what it timed (a half-done cell is re-measured).
 
-    python validation/kernels/measure.py --device cpu      # about 15 minutes on 2 cores
+    python validation/kernels/measure.py --device cpu      # about 25 minutes on 2 cores, on an otherwise idle machine
     python validation/kernels/measure.py --device cuda     # on a GPU machine
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import re
 import sys
 import time
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
         key = f"{model}|{batch}|{scheme}"
         if key in done:
             continue
-        started = time.perf_counter()
+        started, load_before = time.perf_counter(), os.getloadavg()[0]
         rows = [row for row in rows if (row["model"], str(row["batch"]), row["scheme"]) != (model, str(batch), scheme)]
         _write_rows(csv_path, rows)  # drop a half-measured cell before re-measuring it
         workload = build_workload(model, scheme, input_shape=MODELS[model](batch)).workload
@@ -91,6 +92,11 @@ def main(argv: list[str] | None = None) -> None:
         done.append(key)
         done_path.write_text(json.dumps(done, indent=1))
         info.setdefault("skipped", {})[key] = result.skipped
+        # Other work on the machine slows threaded kernels many times over (threads wait on a descheduled
+        # sibling): the 1-minute load average around each cell lets a reader spot a disturbed one.
+        info.setdefault("cells", {})[key] = {"seconds": round(time.perf_counter() - started, 1),
+                                             "load_average_before": round(load_before, 2),
+                                             "load_average_after": round(os.getloadavg()[0], 2)}
         provenance_path.write_text(json.dumps(info, indent=1))
         print(f"{key}: {len(result.rows)} kernels in {time.perf_counter() - started:.0f} s, "
               f"{len(result.skipped)} skipped", flush=True)

@@ -58,6 +58,8 @@ def arch_yaml(kernels: DeviceKernels, data: Path, rows: int) -> str:
 
 
 def _number(value) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_number(key)}: {_number(item)}" for key, item in value.items()) + "}"
     return str(value) if isinstance(value, int) else f"{value:.4g}"
 
 
