@@ -4,7 +4,7 @@
 |---|---|---|---|
 | dense  | `W @ X` (fp32; fp16 and bf16 on GPU, TF32 off) | MKL sgemm | cuBLAS |
 | csr    | `W.to_sparse_csr() @ X` | MKL sparse | cuSPARSE SpMM |
-| bsr    | `W.to_sparse_bsr(block) @ X` | torch's BSR kernel | cuSPARSE bsrmm (fp32) / Triton (fp16, bf16) |
+| bsr    | `W.to_sparse_bsr(block) @ X` | MKL sparse BSR | cuSPARSE bsrmm (fp32) / Triton (fp16, bf16) |
 | 2:4    | `to_sparse_semi_structured(W) @ X` (fp16, bf16) | (none) | cuSPARSELt / CUTLASS |
 
 A kernel that cannot run a layer (BSR blocks that do not tile the weight, a weight that is not 2:4, a shape

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from matplotlib import ticker
 
 from accelsim.arch import load_arch
 from accelsim.dataflows.gpu_model import DeviceKernels
@@ -89,6 +90,7 @@ def plot_speedups(rows: list[dict], title: str):
     figure, axes = plt.subplots(1, len(groups), figsize=(5.5 * len(groups), 4.6), squeeze=False)
     for axis, (model, batch) in zip(axes[0], groups, strict=True):
         mine = [p for p in pairs if (p["model"], str(p["batch"])) == (model, batch)]
+        order = list(dict.fromkeys(p["scheme"] for p in mine))  # one x position per scheme for every kernel
         for label in sorted({kernel_label(p) for p in mine}):
             by_scheme: dict[str, list[float]] = {}
             for p in mine:
@@ -98,13 +100,15 @@ def plot_speedups(rows: list[dict], title: str):
                     totals[1] += p["measured_s"]
                     totals[2] += p["predicted_s"] * p["predicted_speedup"]
                     totals[3] += p["predicted_s"]
-            schemes = list(by_scheme)
-            x = range(len(schemes))
+            schemes = [s for s in order if s in by_scheme]
+            x = [order.index(s) for s in schemes]
             axis.plot(x, [by_scheme[s][0] / by_scheme[s][1] for s in schemes], "o-", label=f"{label} measured")
             axis.plot(x, [by_scheme[s][2] / by_scheme[s][3] for s in schemes], "x--", label=f"{label} predicted")
-            axis.set_xticks(list(x), schemes, rotation=60, ha="right", fontsize=7)
+        axis.set_xticks(range(len(order)), order, rotation=60, ha="right", fontsize=7)
         axis.axhline(1, color="k", lw=0.8)
         axis.set(yscale="log", ylabel="speedup over dense fp32", title=f"{model}, batch {batch}")
+        axis.yaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+        axis.yaxis.set_minor_formatter(ticker.NullFormatter())
         axis.legend(fontsize=7)
     figure.suptitle(title)
     return figure
