@@ -156,6 +156,24 @@ def test_a_wrong_kernel_result_is_caught(monkeypatch):
         bench_workload(tiny_workload(), CPU, policy=TINY)
 
 
+def test_a_kernel_the_library_refuses_is_listed_and_the_rest_still_timed(monkeypatch):
+    # e.g. cuSPARSE without fp16 BSR, or a shape cuSPARSELt rejects, must not end a long GPU run
+    real = kernels.prepare
+
+    def refusing(spec, weights, device):
+        if spec.kernel == "csr":
+            raise NotImplementedError("no CSR kernel for this shape")
+        return real(spec, weights, device)
+
+    monkeypatch.setattr(kernels, "prepare", refusing)
+    result = bench_workload(tiny_workload(), CPU, policy=TINY)
+    refused = [item for item in result.skipped if item["kernel"] == "csr.fp32"]
+    assert {item["layer"] for item in refused} == {row["layer"] for row in result.rows}
+    assert all(item["reason"] == "the library refused it: NotImplementedError: no CSR kernel for this shape"
+               for item in refused)
+    assert {row["kernel"] for row in result.rows} == {"dense"}
+
+
 @NO_GPU
 def test_resolve_device_refuses_cuda_without_a_gpu():
     with pytest.raises(ValueError, match="no CUDA GPU"):

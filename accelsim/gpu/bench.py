@@ -36,6 +36,11 @@ class KernelCheckError(RuntimeError):
     """A kernel's result differs from the float64 product by more than its stated tolerance."""
 
 
+class KernelRefused(RuntimeError):
+    """The library would not run a kernel on a layer (an unsupported shape, dtype or block, out of memory): the
+    layer's other kernels are still timed and this one is listed as not timed, with the library's words."""
+
+
 @dataclass
 class BenchResult:
     rows: list[dict] = field(default_factory=list)
@@ -89,7 +94,11 @@ def _bench_layer(layer, device, specs, block, policy, units, context, result, on
         gemm = operands[spec.layout]
         if reference is None:  # W X is the same product in either reduction order
             reference = [w.double() @ x.double() for w, x in zip(gemm.weights, gemm.inputs, strict=True)]
-        row = _time_kernel(layer, spec, gemm, reference, device, policy)
+        try:
+            row = _time_kernel(layer, spec, gemm, reference, device, policy)
+        except KernelRefused as refusal:
+            result.skipped.append({"layer": layer.name, "kernel": spec.label, "reason": str(refusal)})
+            continue
         row = {**context, "layer": layer.name, "op": layer.op, **row, **features.as_dict()}
         row["density"] = features.density
         row = {column: row.get(column) for column in COLUMNS}
@@ -105,8 +114,8 @@ def _time_kernel(layer, spec, gemm, reference, device, policy) -> dict:
         prepared = kernels.prepare(spec, gemm.weights, device)
         call = kernels.make_call(prepared)
         outputs = call(inputs)
-    except (RuntimeError, NotImplementedError) as error:  # a library refusing a shape: say which and why
-        raise RuntimeError(f"layer {layer.name!r}, kernel {spec.label}: {type(error).__name__}: {error}") from error
+    except (RuntimeError, NotImplementedError, ValueError) as error:  # the library refusing this layer
+        raise KernelRefused(f"the library refused it: {type(error).__name__}: {error}") from error
     error = _relative_error(outputs, reference)
     tolerance = kernels.TOLERANCE[spec.dtype]
     if not error <= tolerance:

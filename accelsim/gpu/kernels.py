@@ -8,7 +8,8 @@
 | 2:4    | `to_sparse_semi_structured(W) @ X` (fp16, bf16) | (none) | cuSPARSELt / CUTLASS |
 
 A kernel that cannot run a layer (BSR blocks that do not tile the weight, a weight that is not 2:4, a shape
-cuSPARSELt refuses, a dtype the device lacks) is reported with its reason, never skipped silently.
+cuSPARSELt refuses, a dtype the device lacks; or an error the library raises, see `bench.KernelRefused`) is
+reported with its reason, never skipped silently.
 Every result is checked against a float64 product: relative Frobenius error at most `TOLERANCE[dtype]`.
 """
 
