@@ -139,3 +139,15 @@ def test_held_out_is_a_deterministic_third_of_the_layers():
     assert held == [binascii.crc32(f"resnet/{name}".encode()) % 3 == 0 for name in names]
     row = {"model": "resnet", "layer": names[0]}
     assert is_held_out({**row, "scheme": "nm:2:4", "kernel": "csr"}) == is_held_out(row)
+
+
+def test_tiled_fit_of_2_4_kernels_reproduces_their_times():
+    # the 2:4 GEMM runs half the reduction: fitted as dense, its rates would be off by 2x
+    kernels = DeviceKernels(semi_structured={"fp16": DENSE})
+    rows = synthetic_rows("2:4", 30, seed=5, dtype="fp16", kernels=kernels)
+    fitted = DeviceKernels(semi_structured={"fp16": fit_tiled(rows, "fp16", tiles=(16, 32, 64), sparse_2_4=True)})
+    for row in rows:
+        predicted = predict(features_from_row(row), "2:4", "fp16", fitted).total_s
+        assert predicted == pytest.approx(float(row["median_s"]), rel=0.02), row["layer"]
+    with pytest.raises(ValueError, match="fitting 2:4 fp16 needs at least 4"):
+        fit_tiled(rows[:3], "fp16", sparse_2_4=True)

@@ -75,22 +75,26 @@ def fit_row_sparse(rows: Iterable[Mapping], kernel: str, fresh_output_bytes: int
 
 
 def fit_tiled(rows: Iterable[Mapping], dtype: str, tiles: Iterable[int] = TILE_CANDIDATES,
-              fresh_output_bytes: int | None = None) -> TiledGemmParams:
-    """Dense GEMM coefficients from measured rows; the tile (tile_k x tile_m) with the lowest loss wins."""
+              fresh_output_bytes: int | None = None, sparse_2_4: bool = False) -> TiledGemmParams:
+    """Dense GEMM (or, `sparse_2_4`, 2:4 sparse GEMM) coefficients from measured rows; the tile (tile_k x tile_m)
+    with the lowest loss wins."""
     rows = list(rows)
     if len(rows) < 4:
-        raise ValueError(f"fitting dense {dtype} needs at least 4 measured rows, got {len(rows)}")
+        name = "2:4" if sparse_2_4 else "dense"
+        raise ValueError(f"fitting {name} {dtype} needs at least 4 measured rows, got {len(rows)}")
     features = [features_from_row(row) for row in rows]
     log_times = np.log([float(row["median_s"]) for row in rows])
     best = None
     for tile_k, tile_m in itertools.product(tiles, repeat=2):
-        params, loss = _fit_one_tile(features, log_times, dtype, tile_k, tile_m, fresh_output_bytes)
+        params, loss = _fit_one_tile(features, log_times, dtype, tile_k, tile_m, fresh_output_bytes,
+                                     sparse_2_4)
         if best is None or loss < best[1]:
             best = (params, loss)
     return best[0]
 
 
-def _fit_one_tile(features, log_times, dtype, tile_k, tile_m, fresh_output_bytes) -> tuple[TiledGemmParams, float]:
+def _fit_one_tile(features, log_times, dtype, tile_k, tile_m, fresh_output_bytes,
+                  sparse_2_4) -> tuple[TiledGemmParams, float]:
     shapes = SimpleNamespace(**{name: np.array([getattr(f, name) for f in features], dtype=float)
                                 for name in ("k", "m", "w", "groups", "parallel_units")})
     macs = shapes.k * shapes.m * shapes.w * shapes.groups
@@ -103,7 +107,7 @@ def _fit_one_tile(features, log_times, dtype, tile_k, tile_m, fresh_output_bytes
                                ns_per_fresh_output=fresh)
 
     def residuals(theta) -> np.ndarray:
-        time = tiled_time(shapes, make(theta), VALUE_BYTES[dtype], sparse_2_4=False,
+        time = tiled_time(shapes, make(theta), VALUE_BYTES[dtype], sparse_2_4=sparse_2_4,
                           fresh_output_bytes=fresh_output_bytes)
         return np.log(time.total_s) - log_times
 

@@ -3,6 +3,8 @@ well it predicts: per-kernel MAPE and worst case on held-out rows, speedup-sign 
 schemes, and plots.
 
     python validation/kernels/report.py --data validation/kernels/data/cpu.csv --arch cpu-xeon-2vcpu
+    python validation/kernels/report.py --data validation/kernels/data/nvidia-h200.csv --arch h200 \
+        --template validation/kernels/h200_arch_template.yaml   # write the template first (from h200.yaml)
 
 writes arch_configs/<arch>.yaml (the fitted parameters) and validation/kernels/results/<stem>_*:
 agreement JSON (what tests/test_kernel_validation.py recomputes), per-row predictions CSV, two figures.
@@ -30,32 +32,37 @@ REPOSITORY = HERE.parents[1]
 ARCH_TEMPLATE = HERE / "cpu_arch_template.yaml"
 
 
-FRESH_OUTPUT_BYTES = {"cpu": 32 * 2**20}  # glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64-bit Linux
+FRESH_OUTPUT_BYTES = {"cpu": 32 * 2**20}  # glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64-bit Linux; GPUs: none
+FIELDS = {"dense": "dense", "2:4": "semi_structured", "csr": "csr", "bsr": "bsr"}  # kernel: DeviceKernels field
 
 
 def fit_device(rows: list[dict], fresh_output_bytes: int | None = FRESH_OUTPUT_BYTES["cpu"]) -> DeviceKernels:
     """Fit every (kernel, dtype) present in the training rows."""
     train = [row for row in rows if not is_held_out(row)]
-    fitted: dict[str, dict] = {"dense": {}, "csr": {}, "bsr": {}}
-    for kernel in fitted:
+    fitted: dict[str, dict] = {field: {} for field in FIELDS.values()}
+    for kernel, field in FIELDS.items():
         for dtype in sorted({row["dtype"] for row in train if row["kernel"] == kernel}):
             mine = [row for row in train if row["kernel"] == kernel and row["dtype"] == dtype]
-            fitted[kernel][dtype] = (fit_tiled(mine, dtype, fresh_output_bytes=fresh_output_bytes)
-                                     if kernel == "dense" else fit_row_sparse(mine, kernel, fresh_output_bytes))
+            fitted[field][dtype] = (
+                fit_tiled(mine, dtype, fresh_output_bytes=fresh_output_bytes, sparse_2_4=kernel == "2:4")
+                if kernel in ("dense", "2:4") else fit_row_sparse(mine, kernel, fresh_output_bytes))
     return DeviceKernels(**fitted, fresh_output_bytes=fresh_output_bytes)
 
 
-def arch_yaml(kernels: DeviceKernels, data: Path, rows: int) -> str:
-    """The template arch with the fitted parameters filled in."""
+def arch_yaml(kernels: DeviceKernels, data: Path, rows: int, template: Path = ARCH_TEMPLATE) -> str:
+    """The template arch (its `{kernels}` and `{parameters_source}` filled in) with the fitted parameters."""
     lines = []
-    for kernel, table in (("dense", kernels.dense), ("csr", kernels.csr), ("bsr", kernels.bsr)):
-        lines.append(f"    {kernel}:")
+    for field in FIELDS.values():
+        table = getattr(kernels, field)
+        if table:
+            lines.append(f"    {field}:")
         for dtype, params in table.items():
             values = ", ".join(f"{key}: {_number(value)}" for key, value in params.model_dump().items())
             lines.append(f"      {dtype}: {{{values}}}")
     source = f"fitted by validation/kernels/report.py on the {rows} training rows of {data.relative_to(REPOSITORY)}"
-    lines.append(f"    fresh_output_bytes: {kernels.fresh_output_bytes}")
-    return ARCH_TEMPLATE.read_text().replace("{parameters_source}", source).replace("{kernels}", "\n".join(lines))
+    if kernels.fresh_output_bytes is not None:
+        lines.append(f"    fresh_output_bytes: {kernels.fresh_output_bytes}")
+    return template.read_text().replace("{parameters_source}", source).replace("{kernels}", "\n".join(lines))
 
 
 def _number(value) -> str:
@@ -118,12 +125,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=HERE / "data" / "cpu.csv")
     parser.add_argument("--arch", default="cpu-xeon-2vcpu", help="name of the arch YAML to write")
+    parser.add_argument("--template", type=Path, default=ARCH_TEMPLATE,
+                        help="arch YAML with {kernels} and {parameters_source} to fill (default: the CPU's)")
     args = parser.parse_args(argv)
     rows = read_timings(args.data)
-    kernels = fit_device(rows)
+    device = json.loads(args.data.with_suffix(".provenance.json").read_text())
+    kernels = fit_device(rows, FRESH_OUTPUT_BYTES.get(device["device_type"]))
     training_rows = sum(not is_held_out(row) for row in rows)
     arch_path = REPOSITORY / "arch_configs" / f"{args.arch}.yaml"
-    arch_path.write_text(arch_yaml(kernels, args.data.resolve(), training_rows))
+    arch_path.write_text(arch_yaml(kernels, args.data.resolve(), training_rows, args.template))
     print(f"wrote {arch_path}")
     kernels = load_arch(str(arch_path)).dataflow.config.kernels  # as written (4 significant digits), as CI reads it
     stem = args.data.stem
@@ -133,10 +143,10 @@ def main(argv: list[str] | None = None) -> None:
     files.write_json(f"{stem}_agreement.json", {"data": str(args.data.resolve().relative_to(REPOSITORY)),
                                                 "arch": args.arch, **figures})
     files.write_csv(f"{stem}_predictions.csv", predicted)
-    device = json.loads(args.data.with_suffix(".provenance.json").read_text())["device"]
-    files.save_figure(plot_predicted_vs_measured(predicted, f"{device}: predicted vs measured kernel time"),
+    name = device["device"]
+    files.save_figure(plot_predicted_vs_measured(predicted, f"{name}: predicted vs measured kernel time"),
                       f"{stem}_predicted_vs_measured.png")
-    files.save_figure(plot_speedups(predicted, f"{device}: network speedup of each scheme (sparse kernel / dense)"),
+    files.save_figure(plot_speedups(predicted, f"{name}: network speedup of each scheme (sparse kernel / dense)"),
                       f"{stem}_speedups.png")
     print(json.dumps(figures, indent=1))
 
