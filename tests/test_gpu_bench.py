@@ -174,6 +174,42 @@ def test_a_kernel_the_library_refuses_is_listed_and_the_rest_still_timed(monkeyp
     assert {row["kernel"] for row in result.rows} == {"dense"}
 
 
+def test_our_own_shape_bug_is_never_taken_for_a_refusal(monkeypatch):
+    real = kernels.make_call
+
+    def off_by_one(prepared):  # a lowering bug: inputs one row short
+        call = real(prepared)
+        return lambda inputs: call([x[:-1] for x in inputs])
+
+    monkeypatch.setattr(kernels, "make_call", off_by_one)
+    with pytest.raises(RuntimeError, match="cannot be multiplied"):  # dense raises, it is never "refused"
+        bench_workload(tiny_workload(), CPU, policy=TINY)
+
+
+def test_mismatched_operands_raise_before_any_kernel(monkeypatch):
+    from accelsim.gpu import bench as bench_module
+    from accelsim.gpu.operands import GemmOperands
+
+    real = bench_module.gemm_operands
+
+    def short_inputs(layer, layout="crs"):
+        gemm = real(layer, layout)
+        return GemmOperands(gemm.weights, tuple(x[:-1] for x in gemm.inputs))
+
+    monkeypatch.setattr(bench_module, "gemm_operands", short_inputs)
+    with pytest.raises(ValueError, match="'conv': weight and input matrices do not multiply"):
+        bench_workload(tiny_workload(), CPU, specs=[KernelSpec("csr", "fp32")], policy=TINY)
+
+
+def test_a_cuda_fault_is_raised_not_listed(monkeypatch):
+    def faulting(spec, weights, device):
+        raise RuntimeError("CUDA error: an illegal memory access was encountered")
+
+    monkeypatch.setattr(kernels, "prepare", faulting)
+    with pytest.raises(RuntimeError, match="illegal memory access"):
+        bench_workload(tiny_workload(), CPU, specs=[KernelSpec("csr", "fp32")], policy=TINY)
+
+
 @NO_GPU
 def test_resolve_device_refuses_cuda_without_a_gpu():
     with pytest.raises(ValueError, match="no CUDA GPU"):

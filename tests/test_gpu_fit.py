@@ -151,3 +151,15 @@ def test_tiled_fit_of_2_4_kernels_reproduces_their_times():
         assert predicted == pytest.approx(float(row["median_s"]), rel=0.02), row["layer"]
     with pytest.raises(ValueError, match="fitting 2:4 fp16 needs at least 4"):
         fit_tiled(rows[:3], "fp16", sparse_2_4=True)
+
+
+def test_tiled_fit_without_page_faults_writes_no_page_fault_cost():
+    # a GPU (no fresh-output threshold) has no page-fault term: the fit must write 0, not an untouched start value
+    rows = synthetic_rows("dense", 12, seed=6)
+    assert fit_tiled(rows, "fp32", tiles=(32,)).ns_per_fresh_output == 0.0
+
+
+@pytest.mark.parametrize("knots", [(), (1.0, 1.0), (4.0, 1.0), (0.0, 1.0)])
+def test_row_sparse_fit_refuses_bad_curve_points(knots):
+    with pytest.raises(ValueError, match="input_mib_knots must be increasing sizes > 0 MiB"):
+        fit_row_sparse(synthetic_rows("csr", 6), "csr", input_mib_knots=knots)

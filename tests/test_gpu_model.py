@@ -199,7 +199,16 @@ def test_csr_stream_cost_follows_where_x_lives():
     assert t16.total_s == pytest.approx(7 * 1024 * 0.1 * NS)
 
 
-@pytest.mark.parametrize("curve", [{}, {0.0: 0.1}, {1.0: -0.1}, -1.0])
+def test_the_curve_reads_one_groups_x():
+    # a grouped layer streams each group's own X: 2 groups of 512 x 1024 fp32 are 2 MiB each, not 4 MiB together
+    params = RowSparseParams(launch_us=0, ns_per_output=0, ns_per_entry=0, ns_per_entry_column={1.0: 0.1, 4.0: 0.3})
+    f = features(w=512, m=1024, groups=2, nnz=20, nnz_busiest_unit=14)
+    t = predict(f, "csr", "fp32", DeviceKernels(csr={"fp32": params}))
+    assert t.total_s == pytest.approx(14 * 1024 * 0.2 * NS)
+
+
+@pytest.mark.parametrize("curve", [{}, {0.0: 0.1}, {1.0: -0.1}, -1.0, float("nan"), float("inf"),
+                                   {float("nan"): 0.1}, {1.0: float("inf")}, {float("inf"): 0.1}])
 def test_entry_column_curve_refuses_bad_points(curve):
     with pytest.raises(ValueError, match="ns_per_entry_column"):
         RowSparseParams(launch_us=0, ns_per_output=0, ns_per_entry=0, ns_per_entry_column=curve)

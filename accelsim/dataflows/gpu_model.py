@@ -22,6 +22,7 @@ measurements, fitted on a training subset of measured kernels otherwise (validat
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -71,16 +72,17 @@ class RowSparseParams(BaseModel):
     entry streams a row of X (row-major, M columns), so the cost is set by where X lives: a number, or a curve
     {MiB of one group's X: ns}, log-linear between its points and flat beyond its ends (a CPU streams X from L2,
     the last-level cache or DRAM as it grows; MKL's SpMM does not block X for the cache)."""
+    ns_per_fresh_output: float = Field(0.0, ge=0)
+    """As for dense kernels: per output element of an output larger than `fresh_output_bytes`."""
 
     @field_validator("ns_per_entry_column")
     @classmethod
     def _non_negative_curve(cls, value):
-        points = value.items() if isinstance(value, dict) else [(1.0, value)]
-        if not points or any(mib <= 0 or ns < 0 for mib, ns in points):
-            raise ValueError("must be a number >= 0 or a non-empty map {MiB > 0: ns >= 0}")
+        points = list(value.items()) if isinstance(value, dict) else [(1.0, value)]
+        if not points or not all(math.isfinite(mib) and mib > 0 and math.isfinite(ns) and ns >= 0
+                                 for mib, ns in points):
+            raise ValueError("must be a finite number >= 0 or a non-empty map {MiB > 0: ns >= 0}, all finite")
         return value
-    ns_per_fresh_output: float = Field(0.0, ge=0)
-    """As for dense kernels: per output element of an output larger than `fresh_output_bytes`."""
 
 
 class DeviceKernels(BaseModel):

@@ -37,8 +37,9 @@ class KernelCheckError(RuntimeError):
 
 
 class KernelRefused(RuntimeError):
-    """The library would not run a kernel on a layer (an unsupported shape, dtype or block, out of memory): the
-    layer's other kernels are still timed and this one is listed as not timed, with the library's words."""
+    """The library would not prepare or run a sparse kernel on a layer (an unsupported shape, dtype or block, out
+    of memory while preparing it): the layer's other kernels are still timed and this one is listed as not timed,
+    with the library's words. Dense kernels, CUDA faults and mismatched operands are never refusals: they raise."""
 
 
 @dataclass
@@ -92,6 +93,7 @@ def _bench_layer(layer, device, specs, block, policy, units, context, result, on
         if spec.layout not in operands:
             operands[spec.layout] = gemm_operands(layer, spec.layout)
         gemm = operands[spec.layout]
+        _check_operands(layer, gemm)
         if reference is None:  # W X is the same product in either reduction order
             reference = [w.double() @ x.double() for w, x in zip(gemm.weights, gemm.inputs, strict=True)]
         try:
@@ -114,7 +116,9 @@ def _time_kernel(layer, spec, gemm, reference, device, policy) -> dict:
         prepared = kernels.prepare(spec, gemm.weights, device)
         call = kernels.make_call(prepared)
         outputs = call(inputs)
-    except (RuntimeError, NotImplementedError, ValueError) as error:  # the library refusing this layer
+    except (RuntimeError, NotImplementedError) as error:
+        if spec.kernel == "dense" or _is_device_fault(error):
+            raise  # dense GEMMs run every shape; a CUDA fault spoils every later call: both are ours to fix
         raise KernelRefused(f"the library refused it: {type(error).__name__}: {error}") from error
     error = _relative_error(outputs, reference)
     tolerance = kernels.TOLERANCE[spec.dtype]
@@ -125,6 +129,18 @@ def _time_kernel(layer, spec, gemm, reference, device, policy) -> dict:
     block = f"{spec.block[0]}x{spec.block[1]}" if spec.kernel == "bsr" else ""
     return {"kernel": spec.kernel, "dtype": spec.dtype, "block": block, **timing.as_dict(),
             "relative_error": error, "tolerance": tolerance}
+
+
+def _check_operands(layer, gemm) -> None:
+    """The lowering's shapes agree (a mismatch is our bug, which must not pass for a library's refusal)."""
+    shapes = [(tuple(w.shape), tuple(x.shape)) for w, x in zip(gemm.weights, gemm.inputs, strict=True)]
+    if not shapes or any(len(w) != 2 or len(x) != 2 or w[1] != x[0] for w, x in shapes):
+        raise ValueError(f"layer {layer.name!r}: weight and input matrices do not multiply: {shapes}")
+
+
+def _is_device_fault(error: BaseException) -> bool:
+    accelerator_error = getattr(torch, "AcceleratorError", None)
+    return (accelerator_error is not None and isinstance(error, accelerator_error)) or "CUDA error" in str(error)
 
 
 def _relative_error(outputs, reference) -> float:

@@ -49,6 +49,8 @@ def fit_row_sparse(rows: Iterable[Mapping], kernel: str, fresh_output_bytes: int
     rows = list(rows)
     if len(rows) < 5:
         raise ValueError(f"fitting {kernel} needs at least 5 measured rows, got {len(rows)}")
+    if not input_mib_knots or list(input_mib_knots) != sorted(set(input_mib_knots)) or input_mib_knots[0] <= 0:
+        raise ValueError(f"input_mib_knots must be increasing sizes > 0 MiB, got {tuple(input_mib_knots)}")
     # The model is linear in its coefficients (a curve's points included: interpolation is linear in them), so
     # each design column is the time with that coefficient 1 and the rest 0.
     scalars = ("launch_us", "ns_per_output", "ns_per_entry", "ns_per_fresh_output")
@@ -70,8 +72,8 @@ def fit_row_sparse(rows: Iterable[Mapping], kernel: str, fresh_output_bytes: int
     coefficients[informed], _ = nnls(design[:, informed] / times[:, None], np.ones(len(times)), maxiter=10_000)
     curve = {float(mib): float(ns) for mib, ns, used in
              zip(input_mib_knots, coefficients[len(scalars):], informed[len(scalars):], strict=True) if used}
-    return RowSparseParams(**{name: float(value) for name, value in zip(scalars, coefficients, strict=False)},
-                           ns_per_entry_column=curve)
+    return RowSparseParams(**{name: float(value) for name, value in
+                              zip(scalars, coefficients[:len(scalars)], strict=True)}, ns_per_entry_column=curve)
 
 
 def fit_tiled(rows: Iterable[Mapping], dtype: str, tiles: Iterable[int] = TILE_CANDIDATES,
@@ -97,14 +99,18 @@ def _fit_one_tile(features, log_times, dtype, tile_k, tile_m, fresh_output_bytes
                   sparse_2_4) -> tuple[TiledGemmParams, float]:
     shapes = SimpleNamespace(**{name: np.array([getattr(f, name) for f in features], dtype=float)
                                 for name in ("k", "m", "w", "groups", "parallel_units")})
+    # start from the rate that explains the median time with every dense MAC counted (also for 2:4: starting
+    # from half the MACs leads least_squares to a worse local minimum on the synthetic 2:4 test)
     macs = shapes.k * shapes.m * shapes.w * shapes.groups
-    start = np.log([5.0, float(np.median(macs / np.exp(log_times) / shapes.parallel_units)), 20.0, 0.05, 1.0])
+    faults = fresh_output_bytes is not None  # else no output pays page faults: nothing to fit, and 0 is written
+    start = np.log([5.0, float(np.median(macs / np.exp(log_times) / shapes.parallel_units)), 20.0, 0.05,
+                    *([1.0] if faults else [])])
 
     def make(theta) -> TiledGemmParams:
-        launch, rate, bandwidth, pack, fresh = np.exp(theta)
+        launch, rate, bandwidth, pack = np.exp(theta[:4])
         return TiledGemmParams(launch_us=launch, macs_per_s_per_unit=rate, tile_k=tile_k, tile_m=tile_m,
                                bandwidth_gbytes_per_s=bandwidth, pack_ns_per_element=pack,
-                               ns_per_fresh_output=fresh)
+                               ns_per_fresh_output=float(np.exp(theta[4])) if faults else 0.0)
 
     def residuals(theta) -> np.ndarray:
         time = tiled_time(shapes, make(theta), VALUE_BYTES[dtype], sparse_2_4=sparse_2_4,

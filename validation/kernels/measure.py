@@ -21,6 +21,7 @@ import os
 import re
 import sys
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -100,6 +101,8 @@ def main(argv: list[str] | None = None) -> None:
         provenance_path.write_text(json.dumps(info, indent=1))
         print(f"{key}: {len(result.rows)} kernels in {time.perf_counter() - started:.0f} s, "
               f"{len(result.skipped)} skipped", flush=True)
+        for reason, layers in Counter(f"{item['kernel']}: {item['reason']}" for item in result.skipped).items():
+            print(f"  not timed on {layers} layer(s): {reason}", flush=True)
     info["grid"] = {"models": list(MODELS), "batches": list(BATCHES), "schemes": list(SCHEMES)}
     provenance_path.write_text(json.dumps(info, indent=1))
 

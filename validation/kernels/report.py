@@ -125,11 +125,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=HERE / "data" / "cpu.csv")
     parser.add_argument("--arch", default="cpu-xeon-2vcpu", help="name of the arch YAML to write")
-    parser.add_argument("--template", type=Path, default=ARCH_TEMPLATE,
-                        help="arch YAML with {kernels} and {parameters_source} to fill (default: the CPU's)")
+    parser.add_argument("--template", type=Path,
+                        help="arch YAML with {kernels} and {parameters_source} to fill (needed for a GPU; "
+                             "default for a CPU dataset: cpu_arch_template.yaml)")
     args = parser.parse_args(argv)
     rows = read_timings(args.data)
     device = json.loads(args.data.with_suffix(".provenance.json").read_text())
+    if args.template is None and device["device_type"] != "cpu":
+        parser.error(f"{args.data} was measured on a {device['device_type']} device ({device['device']}): give "
+                     f"--template, an arch YAML for it with {{kernels}} and {{parameters_source}} to fill")
+    args.template = args.template or ARCH_TEMPLATE
     kernels = fit_device(rows, FRESH_OUTPUT_BYTES.get(device["device_type"]))
     training_rows = sum(not is_held_out(row) for row in rows)
     arch_path = REPOSITORY / "arch_configs" / f"{args.arch}.yaml"
