@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -14,7 +13,6 @@ from typer.testing import CliRunner
 
 from accelsim.cli import app
 from accelsim.dataflows.gpu_features import gemm_features
-from accelsim.frontend.digits import cache_dir
 from accelsim.gpu import bench, kernels
 from accelsim.gpu.bench import COLUMNS, KernelCheckError, bench_workload
 from accelsim.gpu.device_info import resolve_device
@@ -222,15 +220,8 @@ def test_resolve_device_refuses_cuda_without_a_gpu():
 # --- accelsim kernel-bench ------------------------------------------------------------------------------------
 
 @pytest.fixture
-def digits_cache(tmp_path_factory, monkeypatch):
-    """Keep the trained digits-cnn out of the user's cache, starting from a copy of it when there is one
-    (training again takes seconds to minutes on a busy machine), and time with the tiny policy."""
-    cache = tmp_path_factory.getbasetemp() / "cache"
-    cache.mkdir(exist_ok=True)
-    for cached in cache_dir().glob("digits_cnn-*.pt"):
-        if not (cache / cached.name).exists():
-            shutil.copy(cached, cache / cached.name)
-    monkeypatch.setenv("ACCELSIM_CACHE", str(cache))
+def digits_cache(digits_cache, monkeypatch):
+    """The shared digits-cnn cache (tests/conftest.py), and the CLI times with the tiny policy."""
     monkeypatch.setattr(bench, "TimingPolicy", lambda: TINY)
 
 

@@ -5,7 +5,6 @@ cycles, sparser weights are never slower under CSR, and the `accelsim run` comma
 from __future__ import annotations
 
 import functools
-import shutil
 
 import numpy as np
 import pytest
@@ -18,7 +17,6 @@ from accelsim.cli import app
 from accelsim.dataflows.gpu import GPU, predicted_time
 from accelsim.dataflows.gpu_features import gemm_features
 from accelsim.dataflows.gpu_model import predict
-from accelsim.frontend.digits import cache_dir
 from accelsim.pruning import apply, parse_scheme
 from accelsim.reference import reference_output
 from accelsim.simulate import dense_reference_arch
@@ -164,18 +162,6 @@ def test_h200_per_entry_costs_are_below_h100s():
     layer = make_layer("linear", "block")
     h100, h200 = gpu_arch("csr", "h100-sxm"), gpu_arch("csr", "h200")
     assert predicted_time(layer, h200).total_s < predicted_time(layer, h100).total_s
-
-
-@pytest.fixture
-def digits_cache(tmp_path_factory, monkeypatch):
-    """The trained digits-cnn is cached: keep the run out of the user's cache, but start from a copy of the
-    user's cached model when there is one (training it again takes seconds to minutes on a busy machine)."""
-    cache = tmp_path_factory.getbasetemp() / "cache"
-    cache.mkdir(exist_ok=True)
-    for cached in cache_dir().glob("digits_cnn-*.pt"):
-        if not (cache / cached.name).exists():
-            shutil.copy(cached, cache / cached.name)
-    monkeypatch.setenv("ACCELSIM_CACHE", str(cache))
 
 
 @pytest.mark.usefixtures("digits_cache")

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from accelsim.dataflows.gemm_view import gemm_shape
 from accelsim.workload import Layer
 
 LAYOUTS = ("crs", "rsc")
@@ -87,9 +88,7 @@ def weight_matrices(layer: Layer, layout: str = "crs") -> list[np.ndarray]:
 
 def gemm_features(layer: Layer, *, parallel_units: int, block: tuple[int, int] = (16, 16)) -> GemmFeatures:
     """The features of `layer` on a machine with `parallel_units` row workers."""
-    d = layer.dims
-    m = d["N"] * d["P"] * d["Q"] if layer.op == "conv2d" else d["N"]
-    return features_of_matrices(weight_matrices(layer, "crs"), weight_matrices(layer, "rsc"), m=m,
+    return features_of_matrices(weight_matrices(layer, "crs"), weight_matrices(layer, "rsc"), m=gemm_shape(layer).m,
                                 parallel_units=parallel_units, block=block)
 
 

@@ -31,7 +31,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from accelsim.dataflows.gpu_features import GemmFeatures
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
-KERNELS = ("dense", "csr", "bsr", "2:4")
+KERNEL_FIELDS = {"dense": "dense", "csr": "csr", "bsr": "bsr", "2:4": "semi_structured"}
+"""Each kernel's parameter table in `DeviceKernels`."""
+KERNELS = tuple(KERNEL_FIELDS)
 # Bytes per value; sparse indices are 32-bit (torch's CSR/BSR int32/int64 index tensors: 4 bytes counted).
 VALUE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2}
 INDEX_BYTES = 4
@@ -100,7 +102,7 @@ class DeviceKernels(BaseModel):
     never (GPU caching allocators reuse memory)."""
 
     def params(self, kernel: str, dtype: str):
-        table = {"dense": self.dense, "2:4": self.semi_structured, "csr": self.csr, "bsr": self.bsr}[kernel]
+        table = getattr(self, KERNEL_FIELDS[kernel])
         if dtype not in table:
             have = ", ".join(sorted(table)) or "none"
             raise ValueError(f"this device has no {kernel} parameters for {dtype} (it has: {have})")

@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 from matplotlib import ticker
 
 from accelsim.arch import load_arch
-from accelsim.dataflows.gpu_model import DeviceKernels
+from accelsim.dataflows.gpu_model import KERNEL_FIELDS, DeviceKernels
 from accelsim.gpu.agreement import agreement_of, is_held_out, kernel_label, speedup_pairs, with_predictions
 from accelsim.gpu.bench import read_timings
 from accelsim.gpu.fit import fit_row_sparse, fit_tiled
@@ -33,14 +33,13 @@ ARCH_TEMPLATE = HERE / "cpu_arch_template.yaml"
 
 
 FRESH_OUTPUT_BYTES = {"cpu": 32 * 2**20}  # glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64-bit Linux; GPUs: none
-FIELDS = {"dense": "dense", "2:4": "semi_structured", "csr": "csr", "bsr": "bsr"}  # kernel: DeviceKernels field
 
 
 def fit_device(rows: list[dict], fresh_output_bytes: int | None = FRESH_OUTPUT_BYTES["cpu"]) -> DeviceKernels:
     """Fit every (kernel, dtype) present in the training rows."""
     train = [row for row in rows if not is_held_out(row)]
-    fitted: dict[str, dict] = {field: {} for field in FIELDS.values()}
-    for kernel, field in FIELDS.items():
+    fitted: dict[str, dict] = {field: {} for field in KERNEL_FIELDS.values()}
+    for kernel, field in KERNEL_FIELDS.items():
         for dtype in sorted({row["dtype"] for row in train if row["kernel"] == kernel}):
             mine = [row for row in train if row["kernel"] == kernel and row["dtype"] == dtype]
             fitted[field][dtype] = (
@@ -52,7 +51,7 @@ def fit_device(rows: list[dict], fresh_output_bytes: int | None = FRESH_OUTPUT_B
 def arch_yaml(kernels: DeviceKernels, data: Path, rows: int, template: Path = ARCH_TEMPLATE) -> str:
     """The template arch (its `{kernels}` and `{parameters_source}` filled in) with the fitted parameters."""
     lines = []
-    for field in FIELDS.values():
+    for field in KERNEL_FIELDS.values():
         table = getattr(kernels, field)
         if table:
             lines.append(f"    {field}:")
