@@ -15,8 +15,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, PositiveFloat, PositiveInt, ValidationError
 
-from accelsim.arch.loader import ArchError, read_yaml_mapping
 from accelsim.arch.spec import Arch
+from accelsim.arch.yaml_io import ArchError, read_yaml_mapping
 from accelsim.names import unknown
 from accelsim.results import ActionCounts
 

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from accelsim.results import STALL_CAUSES, LayerResult
+from accelsim.results import LayerResult, Metric
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,10 @@ class NetworkResult:
     dense_arch: str | None = None
     provenance: dict = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    stall_causes: dict[str, str] = field(default_factory=dict)
+    """The causes the arch's dataflow declares, in its order (totals and tables follow it)."""
+    metrics: dict[str, Metric] = field(default_factory=dict)
+    """The metrics the arch's dataflow declares, and how reports show them."""
 
     @property
     def cycles(self) -> int:
@@ -77,10 +81,10 @@ class NetworkResult:
 
     @property
     def stall_cycles(self) -> dict[str, int]:
-        totals = dict.fromkeys(STALL_CAUSES, 0)
+        totals = dict.fromkeys(self.stall_causes, 0)
         for row in self.rows:
             for cause, value in row.result.stall_cycles.items():
-                totals[cause] += value
+                totals[cause] = totals.get(cause, 0) + value
         return {cause: value for cause, value in totals.items() if value}
 
     @property

@@ -24,7 +24,9 @@ def effectual_macs(layer: Layer) -> int:
     Remembered per layer (layers are immutable): a run asks once for the arch and again for its dense reference,
     and this is the costliest number of a dense layer."""
     if layer not in _EFFECTUAL_MACS:
-        if layer.op == "conv2d":
+        if layer.padding == (0, 0) and np.all(layer.input != 0) and np.all(layer.weight != 0):
+            count = layer.macs  # every window tap meets a real, nonzero input: a dense layer's MACs all count
+        elif layer.op == "conv2d":
             input_mask = (layer.input != 0).astype(np.float64)
             weight_mask = (layer.weight != 0).astype(np.float64)
             count = round(float(_evaluate(layer, input_mask, weight_mask).sum()))

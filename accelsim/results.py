@@ -12,42 +12,41 @@ from types import MappingProxyType
 
 import numpy as np
 
-# Why a cycle did no useful work. Every dataflow reports its non-busy cycles under these names, so tables and plots
-# line up across accelerators. `stall_cycles` are included in `LayerResult.cycles`.
-STALL_CAUSES: dict[str, str] = {
-    "pipeline_fill": "systolic fill and drain: PEs waiting for operands to ripple in or results to drain out",
+# Why a cycle did no useful work: names shared by several dataflows, so that tables and plots line up across
+# accelerators. A dataflow declares the causes it reports (`stall_causes` in its class, see
+# accelsim.dataflows.registry), reusing these names where they mean the same thing and adding its own otherwise.
+# `stall_cycles` are included in `LayerResult.cycles`.
+COMMON_STALL_CAUSES: dict[str, str] = {
+    "pipeline_fill": "pipeline fill and drain: PEs waiting for operands to ripple in or results to drain out",
     "memory_bandwidth": "waiting for DRAM (or an SRAM port) to deliver operands or take results",
-    "load_imbalance": "idle while other PEs finish their share (FIFO empty, barrier on the slowest PE)",
+    "load_imbalance": "idle while other PEs finish their share (queue empty, barrier on the slowest PE)",
     "bank_conflict": "products or reads that collided in one bank and were serialised",
     "barrier": "waiting at a synchronisation point for the slowest PE",
     "fragmentation": "multiplier slots left empty because a work list was not a multiple of the vector width",
     "broadcast_stall": "a broadcast held back because some receiver's queue was full",
-    "wasted_products": "multiplier slots spent on products that land on no output (SCNN's Cartesian product on a "
-                       "stride > 1 layer, windows hanging over padded borders)",
-    "format_overhead": "slots spent on the sparse format rather than MACs: padding entries for zero runs too long "
-                       "for a relative index, pointer reads of columns with no entries",
+    "wasted_products": "multiplier slots spent on products that land on no output",
+    "format_overhead": "slots spent on the sparse format rather than MACs (padding entries, index work)",
 }
 
-# Figures a dataflow reports beside cycles and actions (`LayerResult.metrics`), named here so that every dataflow
-# uses one name for one idea, and tables, JSON and plots can rely on the names.
-METRICS: dict[str, str] = {
-    "load_balance_efficiency": "1 - PE bubble cycles (starved: FIFO empty) / (PEs x computation cycles), as EIE "
-                               "(Han et al., ISCA 2016, Sec. VI-C) defines it",
-    "broadcast_stall_cycles": "cycles a broadcast was held back because some PE's queue was full",
-    "fifo_empty_pe_cycles": "PE-cycles spent idle with an empty activation queue",
-    "empty_column_pe_cycles": "PE-cycles spent reading the pointers of a column with no entries on that PE",
-    "stored_entries": "weight entries held in the sparse format, padding entries included",
-    "padding_entries": "stored entries that are padding zeros (zero runs too long for the relative index)",
-    "codebook_relative_rms_error": "weight sharing error: sqrt(sum (w - shared w)^2 / sum w^2) over nonzero weights",
-    "rounds": "rounds run one after another: EIE's matrix-vector rounds (vectors x output batches), SCNN's "
-              "output-channel groups (x images)",
-    "output_channel_group_size": "Kc: output channels whose partial sums fit a PE's accumulator buffer at once",
-    "temporal_passes": "spatial passes a layer needs when its activations overflow the on-chip buffers",
-    "halo_partial_sums": "partial sums sent to a neighbouring PE because they fell in its output tile (halos)",
-    "wasted_products": "products computed that land on no output (stride > 1, padded borders)",
-    "iaram_fill": "the fullest PE's input activations (compressed) over its input buffer capacity",
-    "oaram_fill": "the fullest PE's output activations (compressed) over its output buffer capacity",
-}
+
+def common_causes(*names: str, **own: str) -> dict[str, str]:
+    """A dataflow's `stall_causes`: the named common causes (their shared descriptions) in the order given, then
+    its own causes with their descriptions."""
+    unknown = [name for name in names if name not in COMMON_STALL_CAUSES]
+    if unknown:
+        raise KeyError(f"not common stall causes: {unknown}; common: {', '.join(COMMON_STALL_CAUSES)}")
+    return {**{name: COMMON_STALL_CAUSES[name] for name in names}, **own}
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A figure a dataflow reports beside cycles and actions (`LayerResult.metrics`), and how reports show it."""
+
+    description: str
+    table_header: str | None = None
+    """Header of a per-layer column in the terminal table, the value shown as a percent; None: no column."""
+    summary_label: str | None = None
+    """Label of one line under the table giving the metric's range over the layers; None: no line."""
 
 
 class ActionCounts(Mapping[tuple[str, str], int]):
@@ -101,7 +100,8 @@ class ActionCounts(Mapping[tuple[str, str], int]):
 
 @dataclass(frozen=True, eq=False)
 class LayerResult:
-    """One layer on one architecture. `cycles` includes every stall in `stall_cycles` (cause -> cycles)."""
+    """One layer on one architecture. `cycles` includes every stall in `stall_cycles` (cause -> cycles); the causes
+    are the ones the dataflow declares (checked by `accelsim.dataflows.registry.check_result`)."""
 
     name: str
     op: str
@@ -120,15 +120,9 @@ class LayerResult:
     """The layer's output computed through the dataflow's own schedule, when asked for."""
     notes: tuple[str, ...] = ()
     metrics: Mapping[str, float] = field(default_factory=dict)
-    """Dataflow-specific figures, named in METRICS (e.g. EIE's load-balance efficiency)."""
+    """Dataflow-specific figures, declared in the dataflow's `metrics` (e.g. EIE's load-balance efficiency)."""
 
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.stall_cycles) - set(STALL_CAUSES))
-        if unknown:
-            raise ValueError(f"layer {self.name!r}: unknown stall causes {unknown}; known: {sorted(STALL_CAUSES)}")
-        unknown = sorted(set(self.metrics) - set(METRICS))
-        if unknown:
-            raise ValueError(f"layer {self.name!r}: unknown metrics {unknown}; known: {sorted(METRICS)}")
         if any(int(value) < 0 for value in self.stall_cycles.values()):
             raise ValueError(f"layer {self.name!r}: negative stall cycles {dict(self.stall_cycles)}")
         if self.cycles < sum(self.stall_cycles.values()):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from accelsim.arch import Arch, DataflowSpec, resolve_dense_twin
-from accelsim.dataflows.registry import get_dataflow
+from accelsim.arch import Arch, DataflowSpec
+from accelsim.arch_configs import resolve_dense_twin
+from accelsim.dataflows.catalog import get_dataflow
+from accelsim.dataflows.registry import check_result
 from accelsim.energy import EnergyModel
 from accelsim.network_result import LayerRow, NetworkResult
 from accelsim.workload import Workload
@@ -29,7 +31,8 @@ def simulate(workload: Workload, arch: Arch, *, dense_reference: bool = True, co
     """Simulate every layer in order. `on_layer` sees each finished row (progress bars, saving partial results)."""
     if not workload.layers:
         raise ValueError("the workload has no layers to simulate")
-    dataflow = get_dataflow(arch.dataflow.kind)()
+    dataflow_class = get_dataflow(arch.dataflow.kind)
+    dataflow = dataflow_class()
     energy = EnergyModel.for_arch(arch)
     dense_arch = dense_reference_arch(arch) if dense_reference else None
     notes = list(energy.notes)
@@ -43,6 +46,7 @@ def simulate(workload: Workload, arch: Arch, *, dense_reference: bool = True, co
     rows = []
     for layer in workload.layers:
         result = dataflow.simulate(layer, arch, compute_output=compute_output)
+        check_result(dataflow_class, result)
         latency_s = result.cycles / arch.clock_hz
         energy_pj = energy.breakdown_pj(result.actions, latency_s)
         dense = {}
@@ -61,7 +65,8 @@ def simulate(workload: Workload, arch: Arch, *, dense_reference: bool = True, co
     provenance = dict(workload.provenance)
     return NetworkResult(arch=arch.name, workload=_workload_name(provenance), rows=tuple(rows),
                          inferences=_inferences(provenance), dense_arch=None if dense_arch is None else dense_arch.name,
-                         provenance=provenance, notes=tuple(notes))
+                         provenance=provenance, notes=tuple(notes), stall_causes=dict(dataflow_class.stall_causes),
+                         metrics=dict(dataflow_class.metrics))
 
 
 def _workload_name(provenance: dict) -> str:

@@ -15,7 +15,7 @@ import argparse
 
 from layer_timing import fresh, time_layers
 
-from accelsim.arch import load_arch
+from accelsim.arch_configs import load_arch
 from accelsim.dataflows.scnn import SCNN
 from accelsim.frontend.build import build_workload
 

@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from accelsim.arch import load_arch
+from accelsim.arch_configs import load_arch
 from accelsim.frontend.scalesim_topology import read_scalesim_topology
 from accelsim.simulate import simulate
 

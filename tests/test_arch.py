@@ -8,7 +8,8 @@ import pytest
 import yaml
 from arch_samples import GOOD
 
-from accelsim.arch import ArchError, apply_overrides, arch_from_dict, known_archs, load_arch
+from accelsim.arch import ArchError, apply_overrides
+from accelsim.arch_configs import arch_from_dict, known_archs, load_arch
 
 
 def write(tmp_path: Path, data, name="arch.yaml") -> Path:

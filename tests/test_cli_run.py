@@ -136,5 +136,5 @@ def test_run_scnn_reports_speedup_against_its_dense_twin_dcnn(tmp_path):
     layers = data["layers"]
     assert [layer["op"] for layer in layers].count("linear") >= 1  # FC layers map by output-channel split
     assert all(layer["speedup"] > 0 and layer["stall_cycles"].keys() <= {
-        "wasted_products", "fragmentation", "bank_conflict", "barrier", "pipeline_fill", "memory_bandwidth"}
+        "wasted_products", "fragmentation", "bank_conflict", "barrier", "accumulator_drain", "memory_bandwidth"}
         for layer in layers)

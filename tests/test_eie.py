@@ -1,14 +1,15 @@
 """The EIE dataflow: its schedule computes the layer with the codebook's weights, its cycles and actions add up,
-and it fails loudly on what it cannot run. Hand-worked cycle examples are in tests/test_kernels_eie.py."""
+and it fails loudly on what it cannot run. Hand-worked cycle examples are in tests/test_eie_jit.py."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from accelsim.arch import ArchError, load_arch
+from accelsim.arch import ArchError
+from accelsim.arch_configs import load_arch
 from accelsim.dataflows.eie import EIE
-from accelsim.dataflows.weight_sharing import fit_codebook
+from accelsim.dataflows.shared.weight_sharing import fit_codebook
 from accelsim.reference import effectual_macs, reference_output
 from accelsim.simulate import simulate
 from accelsim.workload import Layer, Workload
@@ -57,9 +58,9 @@ def test_output_equals_the_reference_with_shared_weights(index, dense):
 
 
 def test_cycles_split_on_the_hand_example():
-    # tests/test_kernels_eie.py works this 4-PE example by hand at FIFO depth 2: 5 cycles; 10 entries and 5 empty
+    # tests/test_eie_jit.py works this 4-PE example by hand at FIFO depth 2: 5 cycles; 10 entries and 5 empty
     # columns; 5 idle PE-cycles, 4 of them in cycle 0 waiting for the first broadcast. Plus 3 drain cycles.
-    from test_kernels_eie import hand_example
+    from test_eie_jit import hand_example
 
     layer = Layer(name="hand", op="linear", input=np.ones((1, 3)), weight=hand_example())
     result = EIE().simulate(layer, eie_arch(4, "dataflow.fifo_depth=2"))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from accelsim.arch import load_arch
+from accelsim.arch_configs import load_arch
 from accelsim.frontend.build import build_workload
 from accelsim.simulate import simulate
 

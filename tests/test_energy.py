@@ -8,7 +8,8 @@ import pytest
 import yaml
 from arch_samples import GOOD
 
-from accelsim.arch import ArchError, apply_overrides, arch_from_dict
+from accelsim.arch import ArchError, apply_overrides
+from accelsim.arch_configs import arch_from_dict
 from accelsim.energy import EnergyModel, SizePoint, interpolate_per_bit, load_energy_table, node_scaling
 from accelsim.results import ActionCounts
 

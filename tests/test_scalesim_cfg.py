@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from accelsim.arch import ArchError, load_arch
+from accelsim.arch import ArchError
+from accelsim.arch_configs import load_arch
 
 CONFIGS = Path(__file__).resolve().parents[1] / "validation" / "scalesim" / "configs"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from accelsim.arch import load_arch
+from accelsim.arch_configs import load_arch
 from accelsim.dataflows.systolic import Systolic
 from accelsim.frontend.scalesim_topology import read_scalesim_topology
 

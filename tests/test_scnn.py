@@ -1,9 +1,9 @@
 """The SCNN dataflow (and its dense twin DCNN) end to end: its schedule computes every kind of layer it maps, its
 counts agree with numpy re-derivations of the schedule, its cycles add up and move the right way with density, and
-it refuses what it cannot run. Hand-worked cycle examples of the kernel are in tests/test_kernels_scnn.py.
+it refuses what it cannot run. Hand-worked cycle examples of the numba walk are in tests/test_scnn_jit.py.
 
 Expected values come from accelsim.reference, from numpy re-counts of the PT-IS-CP schedule written here
-independently of accelsim.dataflows.scnn_mapping, or from hand calculation in the comments.
+independently of accelsim.dataflows.scnn.mapping, or from hand calculation in the comments.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ import math
 import numpy as np
 import pytest
 
-from accelsim.arch import ArchError, load_arch
+from accelsim.arch import ArchError
+from accelsim.arch_configs import load_arch
 from accelsim.dataflows.scnn import SCNN
+from accelsim.dataflows.scnn import jit as kernel
 from accelsim.energy import EnergyModel
-from accelsim.kernels import scnn as kernel
 from accelsim.reference import effectual_macs, reference_output
 from accelsim.simulate import simulate
 from accelsim.workload import Layer, Workload
@@ -246,7 +247,7 @@ def test_attention_products_are_refused():
 
 # --- 3. the counts and the cycle split -----------------------------------------------------------------------------
 
-STALLS = {"wasted_products", "fragmentation", "bank_conflict", "barrier", "pipeline_fill", "memory_bandwidth"}
+STALLS = {"wasted_products", "fragmentation", "bank_conflict", "barrier", "accumulator_drain", "memory_bandwidth"}
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
@@ -273,7 +274,7 @@ def test_counts_agree_with_a_numpy_recount(name, variant):
     compute, steps, vectors = schedule(layer, variant)
     assert result.actions[("weight_fifo", "read")] == steps
     assert result.actions[("iaram", "read")] == vectors
-    exposed = result.stall_cycles["pipeline_fill"] + result.stall_cycles["memory_bandwidth"]
+    exposed = result.stall_cycles["accumulator_drain"] + result.stall_cycles["memory_bandwidth"]
     assert one_group_per_conv_group(layer, result)  # the re-count's assumption (Kc = K/G) holds for these layers
     if variant == "dcnn":  # no crossbar: a step is one cycle
         assert result.cycles - exposed == compute
@@ -289,7 +290,7 @@ def test_without_the_crossbar_a_step_is_one_cycle(name, variant):
     result = run(layer, variant, "dataflow.scatter_crossbar=false")
     compute, _, _ = schedule(layer, variant)
     assert one_group_per_conv_group(layer, result)
-    exposed = result.stall_cycles["pipeline_fill"] + result.stall_cycles["memory_bandwidth"]
+    exposed = result.stall_cycles["accumulator_drain"] + result.stall_cycles["memory_bandwidth"]
     assert result.cycles - exposed == compute
     assert result.stall_cycles["bank_conflict"] == 0
     assert ("scatter_crossbar", "transfer") not in counted(result.actions)
@@ -465,7 +466,7 @@ def test_linear_last_group_drains_only_its_channels():
     layer = Layer(name="fc", op="linear", input=rng.standard_normal((8, 2)), weight=rng.standard_normal((64 * 130, 2)))
     result = run(layer)
     assert result.metrics["output_channel_group_size"] == 128 and result.metrics["rounds"] == 2
-    assert result.stall_cycles["pipeline_fill"] == 28 + 1
+    assert result.stall_cycles["accumulator_drain"] == 28 + 1
     assert result.cycles == 128 + 4 + 29
 
 
@@ -553,7 +554,7 @@ PY_KERNELS = ("cartesian_product", "dense_product_counts", "accept_step", "bank_
 
 
 def test_pure_python_kernels_agree_with_the_jitted(monkeypatch):
-    # The project's convention (tests/test_kernels_*.py): run the kernels' `.py_func` beside the jitted ones (under
+    # The project's convention (tests/test_*_jit.py): run the numba functions' `.py_func` beside the jitted ones (under
     # NUMBA_DISABLE_JIT=1 they are plain functions already). The kernels call each other through the module's
     # globals, so patching the module runs the whole walk in Python.
     cases = [(make("3x3_s2_p1"), v) for v in VARIANTS] + [(make("linear_n3"), "scnn"), (make("matmul_static"), "dcnn")]

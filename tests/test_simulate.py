@@ -10,7 +10,8 @@ import pytest
 import yaml
 from arch_samples import GOOD
 
-from accelsim.arch import ArchError, apply_overrides, arch_from_dict, load_arch
+from accelsim.arch import ArchError, apply_overrides
+from accelsim.arch_configs import arch_from_dict, load_arch
 from accelsim.simulate import dense_reference_arch, simulate
 from accelsim.workload import Layer, Workload
 

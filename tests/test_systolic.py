@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from arch_samples import GOOD
 
-from accelsim.arch import apply_overrides, arch_from_dict
+from accelsim.arch import apply_overrides
+from accelsim.arch_configs import arch_from_dict
 from accelsim.dataflows.systolic import Systolic
 from accelsim.reference import effectual_macs, reference_output
 from accelsim.workload import Layer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from accelsim.dataflows.weight_sharing import fit_codebook
+from accelsim.dataflows.shared.weight_sharing import fit_codebook
 
 
 @pytest.mark.parametrize(("index_bits", "optimal_mse", "outer_level"), [(2, 0.1902, 1.2240), (3, 0.04400, 2.0334)])

@@ -18,7 +18,7 @@ import configparser
 from pathlib import Path
 from typing import Any
 
-from accelsim.arch.loader import ArchError
+from accelsim.arch.yaml_io import ArchError
 from accelsim.names import did_you_mean
 
 # Per section: key (lower case, as configparser stores it) -> what accelsim does with it.

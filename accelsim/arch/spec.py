@@ -1,7 +1,7 @@
 """Typed models of an accelerator: clock, PE array, data widths, memory levels, priced components, dataflow.
 
 Every model forbids unknown keys and documents each field right after it, so that a misspelled YAML key fails with
-its path and the allowed names (see `accelsim.arch.loader`). Sizes are in bytes, widths in bits, clocks in MHz.
+its path and the allowed names (see `accelsim.arch.yaml_io`). Sizes are in bytes, widths in bits, clocks in MHz.
 """
 
 from __future__ import annotations

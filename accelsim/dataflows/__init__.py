@@ -1,4 +1,3 @@
-"""Dataflows, one module each. Every module is imported here by name (a file never imported is never registered;
-tests/test_registry.py checks that this list and the folder agree)."""
-
-from accelsim.dataflows import eie, gpu, scnn, systolic  # noqa: F401
+"""Dataflows: one folder per accelerator (its Config, mapping, cost model, numba functions in `jit.py`, and the stall
+causes and metrics it reports), helpers they share in `shared/`, the contract in `registry`, and the lookup of every
+dataflow by name (built-in, entry point or user file) in `catalog`. Importing this package imports no dataflow."""

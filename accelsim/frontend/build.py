@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from accelsim.frontend.lower import lower
 from accelsim.frontend.zoo import MODELS, get_model, unknown_name
-from accelsim.pruning import PruneReport, apply, parse_scheme
 from accelsim.workload import Layer, Workload
+
+if TYPE_CHECKING:  # torch comes with pruning and lowering: a layer table or a saved workload never needs it
+    from accelsim.pruning import PruneReport
 
 
 @dataclass(frozen=True)
@@ -38,15 +40,17 @@ def build_workload(model: str, prune: str = "none", *, seed: int = 0, input_shap
                    checkpoint: str | Path | None = None,
                    on_layer: Callable[[Layer], None] | None = None) -> BuiltWorkload:
     """Build, prune and lower `model` (see the module docstring for what a name may be)."""
-    scheme = parse_scheme(prune, seed=seed)  # parse first: a typo in the scheme fails before any model is built
     if model in MODELS:
+        from accelsim.pruning import parse_scheme
+
+        scheme = parse_scheme(prune, seed=seed)  # parse first: a typo in the scheme fails before the model is built
         return _from_zoo(model, scheme, seed, input_shape, checkpoint, on_layer)
     synthetic = _synthetic_names()
     path = Path(model)
     if model in synthetic or (path.suffix == ".csv" and path.is_file()):
-        if scheme.text != "none":
+        if prune.strip() != "none":
             raise ValueError(f"{model} is a layer table whose densities are part of it; pruning it with "
-                             f"{scheme.text!r} is not supported (use --prune none)")
+                             f"{prune!r} is not supported (use --prune none)")
         if input_shape is not None or checkpoint is not None:
             raise ValueError(f"{model} is a layer table: --input and --checkpoint apply to zoo models only")
         if model in synthetic:
@@ -69,6 +73,9 @@ def _from_csv(path: Path, seed: int) -> Workload:
 
 
 def _from_zoo(name, scheme, seed, input_shape, checkpoint, on_layer) -> BuiltWorkload:
+    from accelsim.frontend.lower import lower
+    from accelsim.pruning import apply
+
     entry = get_model(name)
     shape = tuple(input_shape) if input_shape else entry.default_input_shape
     example_input = entry.make_input(shape, seed)  # validate the shape before the (slow) model build

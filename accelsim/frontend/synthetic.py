@@ -56,9 +56,11 @@ def sparse_random_array(shape: tuple[int, ...], density: float, rng: np.random.G
     """float32 array with exactly round(density * size) nonzeros at uniformly random positions, normal values."""
     size = math.prod(shape)
     nonzeros = round(density * size)
-    array = np.zeros(size, dtype=np.float32)
     values = rng.standard_normal(nonzeros, dtype=np.float32)
     values[values == 0] = 1.0  # a kept position must stay nonzero, or the density would come out short
+    if nonzeros == size:  # every position kept, in order: the values are the array (no mask to draw or apply)
+        return values.reshape(shape)
+    array = np.zeros(size, dtype=np.float32)
     array[_uniform_mask(size, nonzeros, rng)] = values
     return array.reshape(shape)
 

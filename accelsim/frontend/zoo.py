@@ -6,11 +6,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
-from torch import nn
-
-from accelsim.frontend.tv_compat import import_torchvision
+if TYPE_CHECKING:  # torch is imported when a model is built, not when the zoo's names are looked up
+    import torch
+    from torch import nn
 
 
 class UnknownNameError(KeyError):
@@ -40,6 +40,8 @@ class ZooModel:
 
 def _seeded(factory: Callable[[], nn.Module]) -> Callable[[int], nn.Module]:
     def build(seed: int) -> nn.Module:
+        import torch
+
         torch.manual_seed(seed)
         return factory().eval()
     return build
@@ -48,14 +50,23 @@ def _seeded(factory: Callable[[], nn.Module]) -> Callable[[int], nn.Module]:
 def _image_input(shape: tuple[int, ...], seed: int) -> torch.Tensor:
     if len(shape) != 4:
         raise ValueError(f"a vision model takes an input shape N x C x H x W, got {'x'.join(map(str, shape))}")
+    import torch
+
     return torch.randn(shape, generator=torch.Generator().manual_seed(seed))
 
 
 def _torchvision(name: str, **kwargs) -> Callable[[], nn.Module]:
-    return lambda: getattr(import_torchvision().models, name)(weights=None, **kwargs)
+    def build() -> nn.Module:
+        from accelsim.frontend.tv_compat import import_torchvision
+
+        return getattr(import_torchvision().models, name)(weights=None, **kwargs)
+
+    return build
 
 
 def _bert_base() -> nn.Module:
+    from accelsim.frontend.tv_compat import import_torchvision
+
     import_torchvision()  # transformers imports torchvision when it is installed
     from transformers import BertConfig, BertModel
 
@@ -65,6 +76,8 @@ def _bert_base() -> nn.Module:
 def _token_input(shape: tuple[int, ...], seed: int) -> dict:
     if len(shape) != 2:
         raise ValueError(f"bert-base takes an input shape BATCH x TOKENS, got {'x'.join(map(str, shape))}")
+    import torch
+
     vocab_size = 30522  # BertConfig's default vocabulary
     ids = torch.randint(0, vocab_size, shape, generator=torch.Generator().manual_seed(seed))
     return {"input_ids": ids}
@@ -78,6 +91,8 @@ def _digits_model(seed: int) -> nn.Module:
 
 def _digits_input(shape: tuple[int, ...], seed: int) -> torch.Tensor:
     """Real test-set digits (not noise), so that activation sparsity is the trained model's own."""
+    import torch
+
     from accelsim.frontend.digits import load_digits_data
 
     images = load_digits_data().test_images

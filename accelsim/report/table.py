@@ -20,14 +20,10 @@ def _stall_text(stall_cycles, cycles: int) -> str:
                      if 200 * value >= cycles) or "-"
 
 
-# Dataflow metrics (accelsim.results.METRICS) shown as a column when some layer reports them: header, as percent.
-TABLE_METRICS = {"load_balance_efficiency": "load bal. %"}
-# Metrics summarised in one line under the table (their range over the layers).
-SUMMARY_METRICS = {"codebook_relative_rms_error": "weight-sharing error (relative RMS over nonzero weights)"}
-
-
 def _metric_columns(result: NetworkResult) -> list[str]:
-    return [name for name in TABLE_METRICS if any(name in row.result.metrics for row in result.rows)]
+    """The dataflow's metrics that ask for a table column (`Metric.table_header`) and that some layer reports."""
+    return [name for name, metric in result.metrics.items()
+            if metric.table_header and any(name in row.result.metrics for row in result.rows)]
 
 
 def _metric_total(result: NetworkResult, name: str) -> str:
@@ -41,7 +37,8 @@ def layer_table(result: NetworkResult) -> Table:
     title = f"{result.workload} on {result.arch}"
     table = Table(title=title, title_justify="left")
     metrics = _metric_columns(result)
-    columns = ["layer", "op", "cycles", "time", "MACs", "effectual", "util. %", *map(TABLE_METRICS.get, metrics),
+    columns = ["layer", "op", "cycles", "time", "MACs", "effectual", "util. %",
+               *(result.metrics[name].table_header for name in metrics),
                "stalls", "energy"]
     if result.has_dense_reference:
         columns.append("speedup")
@@ -86,7 +83,8 @@ def summary_lines(result: NetworkResult) -> list[str]:
                      f"{_engineering(result.dense_energy_pj * 1e-12, 'J')}; speedup {result.speedup:.2f}x, "
                      f"energy ratio {result.energy_ratio:.2f}x")
     lines += list(result.notes)
-    for name, label in SUMMARY_METRICS.items():
+    for name, label in ((name, metric.summary_label) for name, metric in result.metrics.items()
+                        if metric.summary_label):
         values = [row.result.metrics[name] for row in result.rows if name in row.result.metrics]
         if values:
             lines.append(f"{label}: {min(values):.4f} to {max(values):.4f} over {len(values)} layers")

@@ -22,7 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from accelsim.arch import load_arch
+from accelsim.arch_configs import load_arch
 from accelsim.energy import EnergyModel
 from accelsim.frontend.build import build_workload
 from accelsim.report.study_files import StudyFiles

@@ -28,7 +28,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from accelsim.arch import load_arch
+from accelsim.arch_configs import load_arch
 from accelsim.frontend.build import build_workload
 from accelsim.report.study_files import StudyFiles
 from accelsim.simulate import simulate
@@ -37,7 +37,7 @@ from accelsim.workload import Layer, Workload
 ROOT = Path(__file__).resolve().parents[2]
 FILES = StudyFiles(ROOT / "studies" / "scnn" / "results", ROOT)
 NETWORKS = (("alexnet", "han2015"), ("googlenet", "unstructured:0.6"), ("vgg16", "han2015"))
-LOSSES = ("wasted_products", "fragmentation", "bank_conflict", "barrier", "pipeline_fill", "memory_bandwidth")
+LOSSES = ("wasted_products", "fragmentation", "bank_conflict", "barrier", "accumulator_drain", "memory_bandwidth")
 VARIANTS = {"SCNN": [], "SCNN-SparseW": ["dataflow.skip_zero_activations=false"],
             "SCNN-SparseA": ["dataflow.skip_zero_weights=false"]}
 

@@ -1,9 +1,9 @@
 """Measure the fixed validation grid of real kernel timings on one device and append it to data/<device>.csv.
 
 Grid (issue 6): resnet50 and bert-base (128 tokens a sequence); batch 1 and 32; pruning none (dense weights),
-unstructured 50/80/90/95/99 %, nm:2:4, block:16x16 at 50 and 90 %. For every layer and scheme the sparse kernels
-the device has are timed (`accelsim.gpu.kernels.default_kernels`); dense kernels only under "none", since a dense
-GEMM's time does not depend on the values of its operands (zeros included), and the report joins them by layer.
+unstructured 50/80/90/95/99 %, nm:2:4, block:16x16 at 50 and 90 %. For every layer and scheme the sparse kernels the
+device has are timed (`accelsim.kernel_bench.torch_kernels.default_kernels`); dense kernels only under "none", since a
+dense GEMM's time does not depend on the values of its operands (zeros included), and the report joins them by layer.
 
 Resumable: a finished (model, batch, scheme) is recorded in data/<device>.done.json and skipped on a rerun; rows
 reach the CSV as they are measured, so an interrupted run keeps what it timed (a half-done cell is re-measured).
@@ -28,9 +28,9 @@ from pathlib import Path
 import torch
 
 from accelsim.frontend.build import build_workload
-from accelsim.gpu.bench import COLUMNS, bench_workload, read_timings
-from accelsim.gpu.device_info import provenance, resolve_device
-from accelsim.gpu.kernels import KernelSpec
+from accelsim.kernel_bench.bench import COLUMNS, bench_workload, read_timings
+from accelsim.kernel_bench.device_info import provenance, resolve_device
+from accelsim.kernel_bench.torch_kernels import KernelSpec
 
 HERE = Path(__file__).resolve().parent
 MODELS = {"resnet50": lambda batch: (batch, 3, 224, 224), "bert-base": lambda batch: (batch, 128)}

@@ -20,11 +20,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib import ticker
 
-from accelsim.arch import load_arch
-from accelsim.dataflows.gpu_model import KERNEL_FIELDS, DeviceKernels
-from accelsim.gpu.agreement import agreement_of, is_held_out, kernel_label, speedup_pairs, with_predictions
-from accelsim.gpu.bench import read_timings
-from accelsim.gpu.fit import fit_row_sparse, fit_tiled
+from accelsim.arch_configs import load_arch
+from accelsim.dataflows.library_kernels.kernel_models import LIBRARY_KERNELS
+from accelsim.dataflows.library_kernels.params import DeviceKernels
+from accelsim.kernel_bench.agreement import agreement_of, is_held_out, kernel_label, speedup_pairs, with_predictions
+from accelsim.kernel_bench.bench import read_timings
+from accelsim.kernel_bench.fit import fit_row_sparse, fit_tiled
 from accelsim.report.study_files import StudyFiles
 
 HERE = Path(__file__).resolve().parent
@@ -35,27 +36,38 @@ ARCH_TEMPLATE = HERE / "cpu_arch_template.yaml"
 FRESH_OUTPUT_BYTES = {"cpu": 32 * 2**20}  # glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64-bit Linux; GPUs: none
 
 
-def fit_device(rows: list[dict], fresh_output_bytes: int | None = FRESH_OUTPUT_BYTES["cpu"]) -> DeviceKernels:
-    """Fit every (kernel, dtype) present in the training rows."""
+def fit_device(rows: list[dict], fresh_output_bytes: int | None = FRESH_OUTPUT_BYTES["cpu"],
+               bandwidth_prior_gbytes_per_s: float | None = None) -> tuple[DeviceKernels, dict[str, list[str]]]:
+    """Fit every (kernel, dtype) present in the training rows: the parameters, and per "kernel.dtype" the notes of
+    what the fit held fixed or pinned at a bound."""
     train = [row for row in rows if not is_held_out(row)]
-    fitted: dict[str, dict] = {field: {} for field in KERNEL_FIELDS.values()}
-    for kernel, field in KERNEL_FIELDS.items():
-        for dtype in sorted({row["dtype"] for row in train if row["kernel"] == kernel}):
-            mine = [row for row in train if row["kernel"] == kernel and row["dtype"] == dtype]
-            fitted[field][dtype] = (
-                fit_tiled(mine, dtype, fresh_output_bytes=fresh_output_bytes, sparse_2_4=kernel == "2:4")
-                if kernel in ("dense", "2:4") else fit_row_sparse(mine, kernel, fresh_output_bytes))
-    return DeviceKernels(**fitted, fresh_output_bytes=fresh_output_bytes)
+    fitted: dict[str, dict] = {kernel.params_field: {} for kernel in LIBRARY_KERNELS.values()}
+    notes: dict[str, list[str]] = {}
+    for name, kernel in LIBRARY_KERNELS.items():
+        for dtype in sorted({row["dtype"] for row in train if row["kernel"] == name}):
+            mine = [row for row in train if row["kernel"] == name and row["dtype"] == dtype]
+            if kernel.fit_family == "tiled":
+                fit = fit_tiled(mine, dtype, fresh_output_bytes=fresh_output_bytes, sparse_2_4=name == "2:4",
+                                bandwidth_prior_gbytes_per_s=bandwidth_prior_gbytes_per_s)
+            else:
+                fit = fit_row_sparse(mine, name, fresh_output_bytes)
+            fitted[kernel.params_field][dtype] = fit.params
+            notes[f"{name}.{dtype}"] = list(fit.notes)
+    return DeviceKernels(**fitted, fresh_output_bytes=fresh_output_bytes), notes
 
 
-def arch_yaml(kernels: DeviceKernels, data: Path, rows: int, template: Path = ARCH_TEMPLATE) -> str:
-    """The template arch (its `{kernels}` and `{parameters_source}` filled in) with the fitted parameters."""
+def arch_yaml(kernels: DeviceKernels, data: Path, rows: int, template: Path = ARCH_TEMPLATE,
+              notes: dict[str, list[str]] | None = None) -> str:
+    """The template arch (its `{kernels}` and `{parameters_source}` filled in) with the fitted parameters, each
+    kernel's fit notes as comments above it."""
     lines = []
-    for field in KERNEL_FIELDS.values():
-        table = getattr(kernels, field)
+    for kernel in LIBRARY_KERNELS.values():
+        table = getattr(kernels, kernel.params_field)
         if table:
-            lines.append(f"    {field}:")
+            lines.append(f"    {kernel.params_field}:")
         for dtype, params in table.items():
+            for note in (notes or {}).get(f"{kernel.name}.{dtype}", []):
+                lines.append(f"      # fit: {note}")
             values = ", ".join(f"{key}: {_number(value)}" for key, value in params.model_dump().items())
             lines.append(f"      {dtype}: {{{values}}}")
     source = f"fitted by validation/kernels/report.py on the {rows} training rows of {data.relative_to(REPOSITORY)}"
@@ -127,6 +139,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--template", type=Path,
                         help="arch YAML with {kernels} and {parameters_source} to fill (needed for a GPU; "
                              "default for a CPU dataset: cpu_arch_template.yaml)")
+    parser.add_argument("--bandwidth-prior-gbytes-per-s", type=float,
+                        help="the device's datasheet memory bandwidth: where no measured dense row is memory-bound, "
+                             "the fit holds the bandwidth there (default: the lowest the timings allow)")
     args = parser.parse_args(argv)
     rows = read_timings(args.data)
     device = json.loads(args.data.with_suffix(".provenance.json").read_text())
@@ -134,10 +149,11 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"{args.data} was measured on a {device['device_type']} device ({device['device']}): give "
                      f"--template, an arch YAML for it with {{kernels}} and {{parameters_source}} to fill")
     args.template = args.template or ARCH_TEMPLATE
-    kernels = fit_device(rows, FRESH_OUTPUT_BYTES.get(device["device_type"]))
+    kernels, fit_notes = fit_device(rows, FRESH_OUTPUT_BYTES.get(device["device_type"]),
+                                    args.bandwidth_prior_gbytes_per_s)
     training_rows = sum(not is_held_out(row) for row in rows)
     arch_path = REPOSITORY / "arch_configs" / f"{args.arch}.yaml"
-    arch_path.write_text(arch_yaml(kernels, args.data.resolve(), training_rows, args.template))
+    arch_path.write_text(arch_yaml(kernels, args.data.resolve(), training_rows, args.template, fit_notes))
     print(f"wrote {arch_path}")
     kernels = load_arch(str(arch_path)).dataflow.config.kernels  # as written (4 significant digits), as CI reads it
     stem = args.data.stem
@@ -145,13 +161,16 @@ def main(argv: list[str] | None = None) -> None:
     predicted = with_predictions(rows, kernels)
     figures = agreement_of(predicted)
     files.write_json(f"{stem}_agreement.json", {"data": str(args.data.resolve().relative_to(REPOSITORY)),
-                                                "arch": args.arch, **figures})
+                                                "arch": args.arch, "fit_notes": fit_notes, **figures})
     files.write_csv(f"{stem}_predictions.csv", predicted)
     name = device["device"]
     files.save_figure(plot_predicted_vs_measured(predicted, f"{name}: predicted vs measured kernel time"),
                       f"{stem}_predicted_vs_measured.png")
     files.save_figure(plot_speedups(predicted, f"{name}: network speedup of each scheme (sparse kernel / dense)"),
                       f"{stem}_speedups.png")
+    for label, notes in fit_notes.items():
+        for note in notes:
+            print(f"{label}: {note}")
     print(json.dumps(figures, indent=1))
 
 

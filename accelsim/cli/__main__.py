@@ -1,0 +1,5 @@
+"""`python -m accelsim.cli`: the same as the `accelsim` command."""
+
+from accelsim.cli import app
+
+app()

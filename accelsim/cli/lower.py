@@ -1,0 +1,82 @@
+"""`accelsim lower`: prune a model, run it on a sample input, write the sparse workload."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from accelsim.cli.common import console, error_console, fail, progress_bar
+
+
+def lower_command(
+    model: str = typer.Argument(..., help="Zoo model, synthetic table (see `accelsim list`), or a CSV path."),
+    prune: str = typer.Option("none", "--prune", "-p", help="Pruning scheme, e.g. unstructured:0.9, nm:2:4."),
+    seed: int = typer.Option(0, help="Seed for weights, example input, random pruning and synthetic patterns."),
+    input_shape: str = typer.Option(None, "--input", help="Example input shape, e.g. 1x3x224x224 or 1x128."),
+    checkpoint: Path = typer.Option(None, help="A state_dict to load first (read with weights_only=True)."),
+    output: Path = typer.Option(None, "--output", "-o", help="Folder to write the workload into."),
+) -> None:
+    """Prune MODEL, run it on a sample input and write the sparse workload; print a per-layer table."""
+    from accelsim.frontend.build import build_workload
+    from accelsim.frontend.zoo import parse_shape
+    from accelsim.workload_io import save_workload
+    from accelsim.workload_summary import summarise
+
+    try:
+        shape = parse_shape(input_shape) if input_shape else None
+        with progress_bar() as progress:
+            task = progress.add_task(f"lowering {model}", total=None)
+            built = build_workload(model, prune, seed=seed, input_shape=shape, checkpoint=checkpoint,
+                                   on_layer=lambda layer: progress.advance(task))
+            workload = built.workload
+            task = progress.add_task("counting effectual MACs", total=len(workload))
+            rows = summarise(workload, on_layer=lambda row: progress.advance(task))
+            if output is not None:
+                progress.add_task(f"writing {output}", total=None)
+                save_workload(workload, output)
+    except (ValueError, KeyError, RuntimeError, OSError) as error:
+        fail(str(error) if not isinstance(error, KeyError) else str(error).strip("'\""))
+    _print_layer_table(workload, rows)
+    if built.prune_report is not None:
+        _print_prune_notes(built)
+    for item in workload.not_lowered:
+        error_console.print(f"[yellow]not lowered:[/] {item['name']} ({item['op']}): {item['reason']}")
+    if output is not None:
+        console.print(f"wrote {len(workload)} layers to {output}/")
+
+
+def _print_layer_table(workload, rows) -> None:
+    from accelsim.workload_summary import totals
+
+    provenance = workload.provenance
+    title = f"{provenance.get('model', '?')} — pruning: {provenance.get('scheme', 'n/a')}"
+    table = Table(title=title, title_justify="left")
+    for column, justify in (("layer", "left"), ("op", "left"), ("shape", "left"), ("weight dens.", "right"),
+                            ("act. dens.", "right"), ("MACs", "right"), ("effectual MACs", "right"),
+                            ("eff. %", "right")):
+        table.add_column(column, justify=justify, no_wrap=column != "layer", overflow="fold")
+    for row in rows:
+        weight = f"{row.weight_density:.3f}" + ("" if row.weight_is_static else "*")
+        table.add_row(row.name, row.op, row.shape, weight, f"{row.input_density:.3f}", f"{row.macs:,}",
+                      f"{row.effectual_macs:,}", f"{100 * row.effectual_fraction:.1f}")
+    total = totals(rows)
+    table.add_section()
+    table.add_row(f"total ({total['layers']} layers)", "", "", f"{workload.weight_density:.4f}", "",
+                  f"{total['macs']:,}", f"{total['effectual_macs']:,}", f"{100 * total['effectual_fraction']:.1f}")
+    console.print(table)
+    if any(not row.weight_is_static for row in rows):
+        console.print("* right operand is an activation (attention), not a weight; excluded from the total "
+                      "weight density")
+
+
+def _print_prune_notes(built) -> None:
+    report = built.prune_report
+    if report.scheme != "none":
+        console.print(f"pruning {report.scheme}: weight density {report.density_before:.4f} -> "
+                      f"{report.density_after:.4f} over {len(report.rows)} prunable weights")
+        for row in report.left_dense:
+            console.print(f"  {row.name}: {row.status}")
+    for key, value in built.notes.items():
+        console.print(f"{key.replace('_', ' ')}: {value:.4f}")

@@ -1,0 +1,232 @@
+"""SCNN's numba functions (Parashar et al., ISCA 2017): the PT-IS-CP-sparse Cartesian product of every PE, step by step.
+
+Operands arrive as compressed blocks (CSR-like, built by accelsim.dataflows.scnn.mapping):
+- activation block (image n, tile t, channel c): the nonzero activations of one input channel in one PE's
+  Wt x Ht tile, in row-major order, with their global (h, w) coordinates;
+- weight block (group index gi, weight slice v, channel c): the nonzero weights of one output-channel group Kc
+  for one input channel, in (r, s, k) order with k fastest, with their coordinates (k local to the group).
+
+For each output-channel group every PE walks its channels; per channel, each vector of up to I activations meets
+each vector of up to F weights: one step of the F x I multiplier array. Each product's output coordinate is
+computed; a product that lands on no output (a skipped position of a stride > 1 layer, or outside the plane at a
+padded border) is wasted. The others cross the F*I -> A scatter crossbar to the accumulator bank of their address
+(bank_of_address) and waits in that bank's input queue; a bank writes one product per cycle, and the array
+stalls when a bank's queue cannot take a step's products (accept_step). The slowest PE of a group sets the
+group's time (the barrier); the caller does that.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# Bank mappings of an accumulator address.
+MODULO = 0  # address mod A: low-order interleaving
+XOR_FOLD = 1  # the address's A-sized digits XOR-ed together (A a power of two): spreads strided addresses
+
+# Indices into the counter array `cartesian_product` returns (PE-steps and products summed over the layer).
+STEPS = 0  # multiplier-array steps (one F x I vector pair each)
+CONFLICT_CYCLES = 1  # PE-cycles the array waited for full bank queues, and for the queues to empty at a group's end
+PRODUCTS = 2  # products issued (non-empty multiplier slots)
+VALID_PRODUCTS = 3  # products that reached an accumulator
+EMPTY_SLOTS = 4  # multiplier slots left empty because a vector was shorter than F or I
+ACTIVATION_VECTORS = 5  # activation vectors read from the IARAM (one per vector per weight sweep)
+WEIGHT_VECTORS = 6  # weight vectors delivered to one PE (summed over PEs)
+N_COUNTERS = 7
+
+
+@njit(cache=True)
+def bank_of_address(address, banks, mapping):
+    if mapping == MODULO:
+        return address % banks
+    shift = 0
+    while (1 << shift) < banks:  # banks is a power of two (checked by the dataflow)
+        shift += 1
+    bank = 0
+    while address > 0:
+        bank ^= address & (banks - 1)
+        address >>= shift
+    return bank
+
+
+@njit(cache=True)
+def accept_step(bank_queue, bank_load, step_banks, n_step, queued, n_queued, depth, new_queued):
+    """Hand one step's products to the banks' input queues; return (cycles the multiplier array waits before its
+    next step, number of banks left holding products, written to new_queued). step_banks[:n_step] are the banks
+    the step's products go to (bank_load counts them); queued[:n_queued] are the banks still holding products
+    from earlier steps.
+
+    Each cycle every bank writes one queued product into its accumulator; a bank's queue holds `depth` products.
+    The array waits until every bank can take its products (a bank receiving more than `depth` at once takes
+    them as it drains), then spends the step's own cycle, in which the banks drain once more. Only the step's
+    banks can overflow: after any step a queue holds at most depth - 1. Depth 1 is a crossbar without buffers: a
+    step lasts as many cycles as its busiest bank receives products."""
+    wait = 0
+    for i in range(n_step):
+        b = step_banks[i]
+        need = bank_queue[b] + bank_load[b] - depth
+        if need > wait:
+            wait = need
+    n_left = 0
+    for i in range(n_queued):  # banks of earlier steps that received nothing now
+        b = queued[i]
+        if bank_load[b] == 0:
+            left = bank_queue[b] - wait - 1
+            bank_queue[b] = left if left > 0 else 0
+            if left > 0:
+                new_queued[n_left] = b
+                n_left += 1
+    for i in range(n_step):
+        b = step_banks[i]
+        if bank_load[b] == 0:
+            continue  # a bank listed twice: done at its first listing
+        left = bank_queue[b] + bank_load[b] - wait - 1
+        bank_queue[b] = left if left > 0 else 0
+        bank_load[b] = 0
+        if left > 0:
+            new_queued[n_left] = b
+            n_left += 1
+    return wait, n_left
+
+
+@njit(cache=True)
+def output_coordinate(x, pad, r, dilation, stride, size):
+    """Output index that input index x feeds through kernel offset r, or -1 when the product lands on no output."""
+    numerator = x + pad - r * dilation
+    if stride == 1:  # the common case, without a division
+        return numerator if 0 <= numerator < size else -1
+    if numerator < 0 or numerator % stride:
+        return -1
+    out = numerator // stride
+    return out if out < size else -1
+
+
+@njit(cache=True)
+def cartesian_product(act_ptr, act_h, act_w, act_val, w_ptr, w_k, w_r, w_s, w_val, k_base,
+                      n_images, n_groups, n_tiles, n_pes, channels, act_channels, act_c0, act_pe_step,
+                      w_pe_step, w_slices, region_p0, region_q0, region_h, region_w, P, Q, stride_h, stride_w,
+                      pad_h, pad_w, dil_h, dil_w, f_width, i_width, banks, mapping, crossbar, queue_depth, out,
+                      compute_output):
+    """Run every PE over every output-channel group; return (cycles of each (image, group, PE), counters).
+
+    Activation block of (n, PE pe, channel c of group gi's channels) is
+    act_ptr[(n * n_tiles + pe * act_pe_step) * act_channels + act_c0[gi] + c];
+    weight block of (group gi, PE pe, channel c) is w_ptr[(gi * w_slices + pe * w_pe_step) * channels + c], its
+    output channels start at k_base[gi * w_slices + pe * w_pe_step]. act_pe_step = 1, w_pe_step = 0 is planar
+    tiling (each PE its own input tile, weights broadcast); 0 and 1 is the output-channel split of FC layers.
+    Accumulator address of output (k, p, q) on a PE: (k_local * region_h + p - region_p0) * region_w + q - q0.
+    """
+    pe_cycles = np.zeros((n_images, n_groups, n_pes), dtype=np.int64)
+    counters = np.zeros(N_COUNTERS, dtype=np.int64)
+    bank_load = np.zeros(banks, dtype=np.int64)
+    bank_queue = np.zeros(banks, dtype=np.int64)
+    step_banks = np.zeros(f_width * i_width, dtype=np.int64)
+    queued = np.zeros(banks, dtype=np.int64)  # banks holding products, and the list being rebuilt
+    new_queued = np.zeros(banks, dtype=np.int64)
+    n_queued = 0
+    for n in range(n_images):
+        for gi in range(n_groups):
+            for pe in range(n_pes):
+                a_block = (n * n_tiles + pe * act_pe_step) * act_channels + act_c0[gi]
+                slice_index = gi * w_slices + pe * w_pe_step
+                w_block = slice_index * channels
+                k0 = k_base[slice_index]
+                p0 = region_p0[pe]
+                q0 = region_q0[pe]
+                cycles = 0
+                for c in range(channels):
+                    a_start, a_end = act_ptr[a_block + c], act_ptr[a_block + c + 1]
+                    w_start, w_end = w_ptr[w_block + c], w_ptr[w_block + c + 1]
+                    if a_start == a_end or w_start == w_end:
+                        continue  # an empty block is skipped with its count field
+                    for ai in range(a_start, a_end, i_width):
+                        a_stop = min(ai + i_width, a_end)
+                        counters[ACTIVATION_VECTORS] += 1
+                        for wi in range(w_start, w_end, f_width):
+                            w_stop = min(wi + f_width, w_end)
+                            filled = (a_stop - ai) * (w_stop - wi)
+                            counters[STEPS] += 1
+                            counters[PRODUCTS] += filled
+                            counters[EMPTY_SLOTS] += f_width * i_width - filled
+                            valid = 0
+                            for a in range(ai, a_stop):
+                                for w in range(wi, w_stop):
+                                    p = output_coordinate(act_h[a], pad_h, w_r[w], dil_h, stride_h, P)
+                                    if p < 0:
+                                        continue
+                                    q = output_coordinate(act_w[a], pad_w, w_s[w], dil_w, stride_w, Q)
+                                    if q < 0:
+                                        continue
+                                    if crossbar:
+                                        address = (w_k[w] * region_h + p - p0) * region_w + q - q0
+                                        bank = bank_of_address(address, banks, mapping)
+                                        bank_load[bank] += 1
+                                        step_banks[valid] = bank
+                                    if compute_output:
+                                        out[n, k0 + w_k[w], p, q] += act_val[a] * w_val[w]
+                                    valid += 1
+                            counters[VALID_PRODUCTS] += valid
+                            wait = 0
+                            if crossbar:
+                                wait, n_queued = accept_step(bank_queue, bank_load, step_banks, valid, queued,
+                                                             n_queued, queue_depth, new_queued)
+                                queued, new_queued = new_queued, queued
+                            cycles += 1 + wait
+                            counters[CONFLICT_CYCLES] += wait
+                    counters[WEIGHT_VECTORS] += (w_end - w_start + f_width - 1) // f_width
+                if crossbar:  # the group ends when the last queued product is in its accumulator
+                    tail = 0
+                    for i in range(n_queued):
+                        tail = max(tail, bank_queue[queued[i]])
+                        bank_queue[queued[i]] = 0
+                    n_queued = 0
+                    cycles += tail
+                    counters[CONFLICT_CYCLES] += tail
+                pe_cycles[n, gi, pe] = cycles
+    return pe_cycles, counters
+
+
+@njit(cache=True)
+def dense_product_counts(act_ptr, act_h, act_w, w_ptr, w_r, w_s, n_images, n_groups, n_tiles, n_pes, channels,
+                         act_channels, act_c0, act_pe_step, w_pe_step, w_slices, P, Q, stride_h, stride_w, pad_h,
+                         pad_w, dil_h, dil_w, kernel_h, kernel_w, f_width, i_width):
+    """The same schedule as `cartesian_product` without a crossbar or an output, counted without visiting each
+    product: a step always takes one cycle, and a channel's useful products are, over kernel offsets (r, s), the
+    weights at (r, s) times the activations whose output through (r, s) exists. For the dense twin (DCNN), whose
+    every operand is a slot of the schedule, this is Kc times faster than the product-by-product walk."""
+    pe_cycles = np.zeros((n_images, n_groups, n_pes), dtype=np.int64)
+    counters = np.zeros(N_COUNTERS, dtype=np.int64)
+    weights_at = np.zeros((kernel_h, kernel_w), dtype=np.int64)
+    for n in range(n_images):
+        for gi in range(n_groups):
+            for pe in range(n_pes):
+                a_block = (n * n_tiles + pe * act_pe_step) * act_channels + act_c0[gi]
+                w_block = (gi * w_slices + pe * w_pe_step) * channels
+                cycles = 0
+                for c in range(channels):
+                    a_start, a_end = act_ptr[a_block + c], act_ptr[a_block + c + 1]
+                    w_start, w_end = w_ptr[w_block + c], w_ptr[w_block + c + 1]
+                    if a_start == a_end or w_start == w_end:
+                        continue
+                    n_act, n_wt = a_end - a_start, w_end - w_start
+                    a_vectors = (n_act + i_width - 1) // i_width
+                    w_vectors = (n_wt + f_width - 1) // f_width
+                    steps = a_vectors * w_vectors
+                    cycles += steps
+                    counters[STEPS] += steps
+                    counters[PRODUCTS] += n_act * n_wt
+                    counters[EMPTY_SLOTS] += steps * f_width * i_width - n_act * n_wt
+                    counters[ACTIVATION_VECTORS] += a_vectors
+                    counters[WEIGHT_VECTORS] += w_vectors
+                    weights_at[:, :] = 0
+                    for w in range(w_start, w_end):
+                        weights_at[w_r[w], w_s[w]] += 1
+                    for a in range(a_start, a_end):
+                        for r in range(kernel_h):
+                            if output_coordinate(act_h[a], pad_h, r, dil_h, stride_h, P) < 0:
+                                continue
+                            for s in range(kernel_w):
+                                if output_coordinate(act_w[a], pad_w, s, dil_w, stride_w, Q) >= 0:
+                                    counters[VALID_PRODUCTS] += weights_at[r, s]
+                pe_cycles[n, gi, pe] = cycles
+    return pe_cycles, counters

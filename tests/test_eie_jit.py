@@ -1,0 +1,209 @@
+"""EIE kernels, jitted and as pure Python (`.py_func`): the layout against accelsim.formats.eie (a separate numpy
+implementation), and the cycle loop against a 4-PE example worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from accelsim.dataflows.eie import jit as k
+from accelsim.dataflows.shared.weight_sharing_jit import fixed_point_histogram
+from accelsim.formats import eie as eie_format
+
+VARIANTS = ("jit", "py")
+LEVELS = 1 << 16
+
+
+def call(kernel, variant, *args):
+    # Under NUMBA_DISABLE_JIT=1 kernels are plain functions without .py_func.
+    return (kernel if variant == "jit" else getattr(kernel, "py_func", kernel))(*args)
+
+
+def stats(variant, matrix, n_pes, rows_per_batch=1 << 20, max_run=15, store_zeros=False):
+    histogram = np.zeros(LEVELS, dtype=np.int64)
+    return call(k.column_stats, variant, matrix, n_pes, rows_per_batch, max_run, store_zeros, 1.0, histogram)
+
+
+def starts_of(entries):
+    starts = np.zeros(entries.size + 1, dtype=np.int64)
+    np.cumsum(entries.ravel(), out=starts[1:])
+    return starts[:-1].reshape(entries.shape), int(starts[-1])
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_column_stats_of_the_papers_column(variant):
+    # Han et al., Sec. III-B: column [0, 0, 1, 2, 18 zeros, 3] is v = [1, 2, 0, 3], z = [2, 0, 15, 2]:
+    # four entries, one of them padding; the padding entry stands for local row 4 + 15 = 19.
+    column = np.zeros((23, 1))
+    column[2, 0], column[3, 0], column[22, 0] = 1, 2, 3
+    entries, padding, first_row, last_row = stats(variant, column, 1)
+    assert (entries[0, 0, 0], padding[0, 0, 0], first_row[0, 0, 0], last_row[0, 0, 0]) == (4, 1, 2, 22)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_first_entry_is_padding_when_the_column_starts_with_a_long_run(variant):
+    column = np.zeros((40, 1))
+    column[33, 0] = 1.0  # 33 zeros before it: padding at rows 15 and 31, then the nonzero with z = 1
+    entries, padding, first_row, _ = stats(variant, column, 1)
+    assert (entries[0, 0, 0], padding[0, 0, 0], first_row[0, 0, 0]) == (3, 2, 15)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize(("shape", "n_pes", "density", "index_bits"),
+                         [((37, 11), 4, 0.1, 4), ((64, 9), 8, 0.03, 2), ((5, 7), 8, 0.5, 4), ((50, 20), 3, 0.2, 1)])
+def test_column_stats_match_the_eie_format(variant, shape, n_pes, density, index_bits):
+    rng = np.random.default_rng(sum(shape) + n_pes)
+    matrix = rng.standard_normal(shape) * (rng.random(shape) < density)
+    entries, padding, _, _ = stats(variant, matrix, n_pes, max_run=(1 << index_bits) - 1)
+    encoded = eie_format.encode(matrix, n_pes=n_pes, index_bits=index_bits, pointer_bits=40)
+    np.testing.assert_array_equal(entries[0], np.diff(encoded.col_pointers, axis=1))
+    assert int(padding.sum()) == encoded.padding_entries
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_batches_split_the_local_rows(variant):
+    # 2 PEs, 3 local rows per batch: global rows 0..5 are batch 0, rows 6..11 batch 1 (local rows 3..5 -> 0..2).
+    matrix = np.zeros((12, 2))
+    matrix[0, 0] = matrix[7, 0] = matrix[11, 1] = 1.0
+    entries, _, first_row, _ = stats(variant, matrix, 2, rows_per_batch=3)
+    assert entries.shape == (2, 2, 2)
+    assert entries[0, 0, 0] == 1 and entries[1, 1, 0] == 1 and entries[1, 1, 1] == 1
+    assert first_row[1, 1, 0] == 0 and first_row[1, 1, 1] == 2  # row 7: local 3 -> 0; row 11: local 5 -> 2
+    assert int(entries.sum()) == 3
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_store_zeros_keeps_every_weight(variant):
+    matrix = np.zeros((9, 4))
+    matrix[8, 3] = 1.0
+    entries, padding, _, _ = stats(variant, matrix, 2, store_zeros=True)
+    assert int(entries.sum()) == 36 and int(padding.sum()) == 0
+
+
+def test_column_stats_counts_the_fixed_point_histogram():
+    matrix = np.array([[0.0, 1.0, -2.0], [2.0, 0.0, 0.26]])
+    histogram = np.zeros(16, dtype=np.int64)
+    k.column_stats(matrix, 1, 10, 15, False, 0.5, histogram)
+    # levels rint(w / 0.5) = 2, -4, 4, 1 (0.52 rounds to 1), stored at level + 8.
+    np.testing.assert_array_equal(np.flatnonzero(histogram), [4, 9, 10, 12])
+    np.testing.assert_array_equal(histogram, fixed_point_histogram(matrix, 0.5, 16))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_fill_entries_decode_to_the_coded_matrix(variant):
+    rng = np.random.default_rng(3)
+    matrix = np.round(rng.standard_normal((29, 6)) * (rng.random((29, 6)) < 0.15), 1)
+    n_pes, rows_per_batch = 3, 4
+    entries, _, _, _ = stats(variant, matrix, n_pes, rows_per_batch)
+    starts, total = starts_of(entries)
+    level_to_code = np.arange(LEVELS, dtype=np.int64) % 7 + 1  # any map: what matters is where each code lands
+    codes, rows = call(k.fill_entries, variant, matrix, n_pes, rows_per_batch, 15, False, starts, total, 0.1,
+                       LEVELS, level_to_code)
+    rebuilt = np.zeros(matrix.shape, dtype=np.int64)
+    for b, p, j in np.ndindex(entries.shape):
+        for e in range(starts[b, p, j], starts[b, p, j] + entries[b, p, j]):
+            rebuilt[(b * rows_per_batch + rows[e]) * n_pes + p, j] += codes[e]
+    expected = np.where(matrix != 0, level_to_code[np.rint(matrix / 0.1).astype(np.int64) + LEVELS // 2], 0)
+    np.testing.assert_array_equal(rebuilt, expected)
+
+
+# --- the cycle loop -----------------------------------------------------------------------------------------------
+def hand_example():
+    """8 x 3 weights on 4 PEs (row i -> PE i mod 4, local row i // 4). Entries per PE and column:
+    PE0: col0 rows {0, 1}, col2 row {1};  PE1: col1 rows {0, 1};  PE2: row 0 of col0, col1 and col2;
+    PE3: col2 rows {0, 1}. Ten nonzeros; five (PE, column) pairs are empty."""
+    w = np.zeros((8, 3))
+    for i, j, value in [(0, 0, 1), (4, 0, 2), (2, 0, 3), (1, 1, 4), (5, 1, 5), (2, 1, 6), (4, 2, 7), (2, 2, 8),
+                        (3, 2, 9), (7, 2, 10)]:
+        w[i, j] = value
+    return w
+
+
+def run_rounds(variant, matrix, vectors, n_pes, fifo_depth, rows_per_batch=64, line_entries=8, skip=True,
+               compute_output=False, codebook=None):
+    entries, padding, first_row, last_row = stats(variant, matrix, n_pes, rows_per_batch)
+    starts, total = starts_of(entries)
+    per_pe_batch = entries.sum(axis=2)
+    base = np.cumsum(per_pe_batch, axis=0) - per_pe_batch
+    codes, rows = np.zeros(1, dtype=np.int16), np.zeros(1, dtype=np.int32)
+    values = np.zeros(1)
+    if compute_output:
+        codes, rows = call(k.fill_entries, variant, matrix, n_pes, rows_per_batch, 15, False, starts, total, 1.0,
+                           LEVELS, codebook["level_to_code"])
+        values = codebook["values"]
+    out = np.zeros((vectors.shape[0], matrix.shape[0]))
+    counters = call(k.simulate_rounds, variant, vectors, entries, padding, first_row, last_row, starts,
+                    line_entries, base, fifo_depth, skip, rows_per_batch, compute_output, codes, rows, values, out)
+    return counters, out
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_hand_example_fifo_depth_1(variant):
+    # Worked by hand (one broadcast per cycle, a full FIFO refuses even when emptied in the same cycle):
+    # c0 broadcast col0, PEs idle | c1 stall; all pop col0 (PE1, PE3 empty columns) | c2 broadcast col1; PE0 busy
+    # | c3 stall; all pop col1 | c4 broadcast col2; PE1 busy | c5 all pop col2 | c6 PE3 busy | done: 7 cycles.
+    c, _ = run_rounds(variant, hand_example(), np.ones((1, 3)), 4, 1)
+    assert c[k.CYCLES] == 7
+    assert c[k.BROADCASTS] == 3
+    assert c[k.BROADCAST_STALL_CYCLES] == 2
+    assert c[k.ENTRY_CYCLES] == 10 and c[k.PADDING_CYCLES] == 0
+    assert c[k.EMPTY_COLUMN_CYCLES] == 5
+    assert c[k.FIFO_EMPTY_CYCLES] == 13  # 4 + 0 + 3 + 0 + 3 + 0 + 3 idle PEs in cycles 0..6
+    assert c[k.POINTER_READS] == 12
+    assert c[k.ACCUMULATOR_BYPASSES] == 0  # PE2's pops are two cycles apart
+    assert c[k.SPMAT_LINE_READS] == 7  # PE0: 2 columns, PE1: 1, PE2: 3, PE3: 1
+    assert c[k.ROUNDS] == 1
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_hand_example_fifo_depth_2(variant):
+    # c0 broadcast col0 | c1 broadcast col1; pop col0 | c2 broadcast col2; PE0 busy, PE1-3 pop col1
+    # | c3 PE0 pops col1 (empty), PE1 busy, PE2 and PE3 pop col2 | c4 PE0 pops col2, PE1 pops col2 (empty),
+    # PE2 idle, PE3 busy | done: 5 cycles, idle 4 + 1.
+    c, _ = run_rounds(variant, hand_example(), np.ones((1, 3)), 4, 2)
+    assert c[k.CYCLES] == 5
+    assert c[k.BROADCAST_STALL_CYCLES] == 0
+    assert c[k.FIFO_EMPTY_CYCLES] == 5
+    # PE2 accumulates into local row 0 in cycles 1, 2 and 3: the second and third are forwarded. PE0's col2
+    # (row 1) follows an empty column, not an accumulation of row 1, so it is read.
+    assert c[k.ACCUMULATOR_BYPASSES] == 2
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_zero_activations_are_skipped_or_broadcast(variant):
+    vector = np.array([[2.0, 0.0, 0.0]])
+    skipped, _ = run_rounds(variant, hand_example(), vector, 4, 2)
+    # Only col0 is broadcast: c0 broadcast | c1 pop (PE0 has 2 entries) | c2 PE0 busy | done.
+    assert (skipped[k.CYCLES], skipped[k.BROADCASTS], skipped[k.ENTRY_CYCLES]) == (3, 1, 3)
+    dense, _ = run_rounds(variant, hand_example(), vector, 4, 2, skip=False)
+    assert dense[k.BROADCASTS] == 3 and dense[k.CYCLES] == 5
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_rounds_compute_the_product(variant):
+    rng = np.random.default_rng(11)
+    matrix = np.rint(rng.standard_normal((23, 17)) * 4) * (rng.random((23, 17)) < 0.3)
+    vectors = rng.standard_normal((3, 17)) * (rng.random((3, 17)) < 0.5)
+    identity = {"values": np.arange(-40, 41, dtype=np.float64),  # code c decodes to c - 40: exact integers
+                "level_to_code": np.clip(np.arange(LEVELS) - LEVELS // 2 + 40, 0, 80)}
+    c, out = run_rounds(variant, matrix, vectors, 4, 3, rows_per_batch=2, compute_output=True, codebook=identity)
+    np.testing.assert_allclose(out, vectors @ matrix.T, atol=1e-12)
+    assert c[k.ROUNDS] == 3 * 3  # 23 rows on 4 PEs: 6 local rows, batches of 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n_pes=st.integers(1, 6), depth=st.integers(1, 6))
+def test_a_deeper_fifo_never_adds_cycles(seed, n_pes, depth):
+    rng = np.random.default_rng(seed)
+    rows, cols = rng.integers(1, 30), rng.integers(1, 30)
+    matrix = rng.standard_normal((rows, cols)) * (rng.random((rows, cols)) < rng.uniform(0.05, 0.9))
+    vectors = rng.standard_normal((2, cols)) * (rng.random((2, cols)) < rng.uniform(0.1, 1.0))
+    shallow, _ = run_rounds("jit", matrix, vectors, n_pes, depth)
+    deeper, _ = run_rounds("jit", matrix, vectors, n_pes, depth + 1)
+    assert deeper[k.CYCLES] <= shallow[k.CYCLES]
+    # Every PE-cycle is an entry, a padding entry, an empty column's pointer read or an idle cycle.
+    for c in (shallow, deeper):
+        assert n_pes * c[k.CYCLES] == (c[k.ENTRY_CYCLES] + c[k.PADDING_CYCLES] + c[k.EMPTY_COLUMN_CYCLES]
+                                       + c[k.FIFO_EMPTY_CYCLES])
