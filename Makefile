@@ -26,6 +26,8 @@ demo: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+	# the numba functions again as plain Python: the tests of every *jit.py file with the JIT off
+	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest tests/test_*_jit.py tests/test_weight_sharing.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache

@@ -52,3 +52,25 @@ def test_bad_input_fails_with_one_clear_error(args, message):
     assert result.exit_code == 2
     assert "error:" in result.output and message in result.output
     assert "Traceback" not in result.output
+
+
+TOPOLOGY = ["--arch", "systolic-32x32-ws", "--workload", "workloads/scalesim/resnet18.csv"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["run", *TOPOLOGY, "--json", "/"], "--json /: that is a folder; give a file path, e.g. out/run.json"),
+    (["run", *TOPOLOGY, "--csv", "{tmp}"], "that is a folder; give a file path, e.g. out/run.csv"),
+    (["run", *TOPOLOGY, "--json", "{tmp}/missing/run.json"], "/missing does not exist"),
+    (["run", *TOPOLOGY, "--plot", "{tmp}/run.txt"], "give a .png, .pdf or .svg file"),
+    (["lower", "eie-benchmark", "-o", "{tmp}/a_file"], "a_file: a file is there; give a folder to write into"),
+    (["run", "--arch", "{tmp}/random.yaml", *TOPOLOGY[2:]], "random.yaml: not a YAML file: byte"),
+    (["run", "--arch", "{tmp}/control.yaml", *TOPOLOGY[2:]], "control.yaml: not a YAML file: character '\\x01'"),
+])
+def test_bad_outputs_and_files_are_named(tmp_path, args, message):
+    (tmp_path / "a_file").write_text("")
+    (tmp_path / "random.yaml").write_bytes(bytes([0x80, 0xff, 0x00, 0x13]) * 20)
+    (tmp_path / "control.yaml").write_bytes(b"name: x\n\x01: 3\n")
+    result = runner.invoke(app, [arg.replace("{tmp}", str(tmp_path)) for arg in args])
+    assert result.exit_code == 2, result.output
+    assert message.replace("{tmp}", str(tmp_path)) in result.output.replace("\n", "")
+    assert "Traceback" not in result.output

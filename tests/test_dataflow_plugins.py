@@ -124,3 +124,9 @@ def test_an_entry_point_that_registers_nothing_is_named(tmp_path, monkeypatch):
     with pytest.raises(DataflowSourceError, match=r"entry point 'toy-empty' \(toy_empty_plugin\) in group "
                                                   r"'accelsim.dataflows': loading it registered no dataflow"):
         get_dataflow("toy-empty")
+
+
+def test_the_doc_shows_the_example_as_it_is():
+    doc = (EXAMPLES.parent / "dataflows.md").read_text()
+    assert (EXAMPLES / "toy_lanes.py").read_text().rstrip() in doc
+    assert (EXAMPLES / "toy_lanes.yaml").read_text().rstrip() in doc

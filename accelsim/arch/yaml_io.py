@@ -62,6 +62,10 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
         raise ArchError(f"{path}: not a YAML file: byte {error.start} is not UTF-8 text") from None
     try:
         data = parse_yaml_text(text)
+    except yaml.reader.ReaderError as error:
+        character = chr(error.character) if isinstance(error.character, int) else error.character
+        raise ArchError(f"{path}: not a YAML file: character {character!r} at position {error.position} is not "
+                        f"allowed in YAML") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

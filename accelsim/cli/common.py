@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -24,3 +26,29 @@ def fail(message: str) -> None:
 def progress_bar() -> Progress:
     return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), console=error_console, transient=True)
+
+
+def check_output_file(option: str, path: Path | None, suffixes: tuple[str, ...] = ()) -> None:
+    """Fail before any work when `path` cannot be written as the file an option asks for."""
+    if path is None:
+        return
+    example = f"out/run{suffixes[0] if suffixes else '.json'}"
+    if path.is_dir() or not path.name:
+        fail(f"{option} {path}: that is a folder; give a file path, e.g. {example}")
+    if not path.parent.is_dir():
+        fail(f"{option} {path}: folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        fail(f"{option} {path}: folder {path.parent} is not writable")
+    if suffixes and path.suffix.lower() not in suffixes:
+        fail(f"{option} {path}: give a {', '.join(suffixes[:-1])} or {suffixes[-1]} file")
+
+
+def check_output_folder(option: str, path: Path | None) -> None:
+    """Fail before any work when `path` cannot be the folder an option writes into (created if missing)."""
+    if path is None:
+        return
+    if path.exists() and not path.is_dir():
+        fail(f"{option} {path}: a file is there; give a folder to write into (it is created if missing)")
+    existing = next(parent for parent in (path, *path.parents) if parent.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        fail(f"{option} {path}: cannot create it: {existing} is not a writable folder")

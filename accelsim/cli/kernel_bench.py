@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from accelsim.cli.common import console, error_console, fail, progress_bar
+from accelsim.cli.common import check_output_file, console, error_console, fail, progress_bar
 
 
 def kernel_bench_command(
@@ -33,8 +33,7 @@ def kernel_bench_command(
     from accelsim.kernel_bench.device_info import provenance, resolve_device
     from accelsim.pruning import parse_scheme
 
-    if not output.parent.is_dir():
-        fail(f"{output}: folder {output.parent} does not exist")
+    check_output_file("--output", output, (".csv",))
     try:
         torch_device = resolve_device(device)
         scheme = parse_scheme(prune, seed=seed)

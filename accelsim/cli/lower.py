@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from accelsim.cli.common import console, error_console, fail, progress_bar
+from accelsim.cli.common import check_output_folder, console, error_console, fail, progress_bar
 
 
 def lower_command(
@@ -24,6 +24,7 @@ def lower_command(
     from accelsim.workload_io import save_workload
     from accelsim.workload_summary import summarise
 
+    check_output_folder("--output", output)
     try:
         shape = parse_shape(input_shape) if input_shape else None
         with progress_bar() as progress:

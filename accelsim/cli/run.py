@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from accelsim.cli.common import console, fail, progress_bar
+from accelsim.cli.common import check_output_file, console, fail, progress_bar
 
 
 def run_command(
@@ -33,11 +33,9 @@ def run_command(
         fail("give exactly one of --workload PATH or --model MODEL")
     if workload is not None and (prune != "none" or input_shape):
         fail("--prune and --input apply to --model; a --workload is already pruned and lowered")
-    for path in (json_path, csv_path, plot_path):
-        if path is not None and not path.parent.is_dir():
-            fail(f"{path}: folder {path.parent} does not exist")
-    if plot_path is not None and plot_path.suffix.lower() not in (".png", ".pdf", ".svg"):
-        fail(f"--plot {plot_path}: give a .png, .pdf or .svg file")
+    check_output_file("--json", json_path, (".json",))
+    check_output_file("--csv", csv_path, (".csv",))
+    check_output_file("--plot", plot_path, (".png", ".pdf", ".svg"))
     try:
         arch_spec = load_arch(arch, overrides)
         with progress_bar() as progress:
@@ -53,6 +51,13 @@ def run_command(
     console.print(layer_table(result))
     for line in summary_lines(result):
         console.print(line, highlight=False)
+    try:
+        _write_outputs(result, json_path, csv_path, plot_path)
+    except OSError as error:
+        fail(f"writing the results failed: {error}")
+
+
+def _write_outputs(result, json_path: Path | None, csv_path: Path | None, plot_path: Path | None) -> None:
     if json_path is not None:
         result.save_json(json_path)
         console.print(f"wrote {json_path}")

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from accelsim.arch import Arch
 from accelsim.dataflows.registry import register_dataflow
-from accelsim.dataflows.shared.gemm_view import GemmShape, gemm_operands, gemm_output_to_layer, gemm_shape
+from accelsim.dataflows.shared.gemm_view import GemmShape, gemm_operands, gemm_output_to_layer, gemm_shape, gemm_weights
 from accelsim.dataflows.systolic.memory import (
     actions,
     check_stationary_block_fits,
@@ -30,7 +30,7 @@ from accelsim.dataflows.systolic.memory import (
     dram_bytes,
     traffic_words,
 )
-from accelsim.dataflows.systolic.nm import detect_nm, nm_compressed_length, nm_compressed_weights, parse_nm
+from accelsim.dataflows.systolic.nm import detect_nm, nm_compressed_length, parse_nm
 from accelsim.reference import effectual_macs
 from accelsim.results import LayerResult, Metric, common_causes
 from accelsim.workload import Layer, scalesim_conv_output_size
@@ -114,7 +114,7 @@ class Systolic:
             notes.append("runs dense: no N:M pattern (M <= 16) stores its weights in fewer slots")
         compressed = None
         if nm is not None:
-            compressed, reason = nm_compressed_weights(layer, *nm)
+            compressed, reason = _nm_compressed_weights(layer, *nm)
             if compressed is None:
                 notes.append(f"runs dense: {reason}")
                 nm = None
@@ -171,3 +171,17 @@ class Systolic:
         return gemm_output_to_layer(layer, outputs)
 
 
+def _nm_compressed_weights(layer: Layer, n: int, m: int):
+    """Per-group (values, indices) of the weight compressed N:M along C, or (None, reason) when it does not fit."""
+    if not layer.weight_is_static:
+        return None, "the right operand is an activation, which N:M hardware cannot compress ahead of time"
+    from accelsim.dataflows.systolic.jit import nm_compress  # numba on first use: a dense run never loads it
+
+    compressed = []
+    for b in gemm_weights(layer):
+        values, indices, fits = nm_compress(b, n, m)
+        if not fits:
+            return None, (f"its weights are not {n}:{m} (some group of {m} consecutive reduction elements, "
+                          f"(r, s, c) order, has more than {n} nonzeros)")
+        compressed.append((values, indices))
+    return compressed, ""

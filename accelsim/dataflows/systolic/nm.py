@@ -1,6 +1,5 @@
-"""N:M structured sparsity on the systolic array: the shortened reduction, the pattern that stores a layer's weights
-in the fewest slots ('detect'), and the weight compressed N of every M (numba, in jit.py, imported on first use so
-that a dense run never loads numba)."""
+"""N:M structured sparsity on the systolic array: the shortened reduction and the pattern that stores a layer's
+weights in the fewest slots ('detect'). Compressing the weights is numba (jit.py)."""
 
 from __future__ import annotations
 
@@ -43,19 +42,3 @@ def detect_nm(layer: Layer, largest_m: int = 16) -> tuple[int, int] | None:
             best, best_length = (max(n, 1), m), length
         m *= 2
     return best
-
-
-def nm_compressed_weights(layer: Layer, n: int, m: int):
-    """Per-group (values, indices) of the weight compressed N:M along C, or (None, reason) when it does not fit."""
-    if not layer.weight_is_static:
-        return None, "the right operand is an activation, which N:M hardware cannot compress ahead of time"
-    from accelsim.dataflows.systolic.jit import nm_compress
-
-    compressed = []
-    for b in gemm_weights(layer):
-        values, indices, fits = nm_compress(b, n, m)
-        if not fits:
-            return None, (f"its weights are not {n}:{m} (some group of {m} consecutive reduction elements, "
-                          f"(r, s, c) order, has more than {n} nonzeros)")
-        compressed.append((values, indices))
-    return compressed, ""
