@@ -26,6 +26,9 @@ COMMON_STALL_CAUSES: dict[str, str] = {
     "broadcast_stall": "a broadcast held back because some receiver's queue was full",
     "wasted_products": "multiplier slots spent on products that land on no output",
     "format_overhead": "slots spent on the sparse format rather than MACs (padding entries, index work)",
+    "first_fetch": "waiting for a layer's first data from DRAM before anything can compute (a network run hides "
+                   "the part that does not depend on the previous layer, its weights, under that layer's end)",
+    "final_drain": "writing a layer's last outputs to DRAM after its computation",
 }
 
 
@@ -121,6 +124,12 @@ class LayerResult:
     notes: tuple[str, ...] = ()
     metrics: Mapping[str, float] = field(default_factory=dict)
     """Dataflow-specific figures, declared in the dataflow's `metrics` (e.g. EIE's load-balance efficiency)."""
+    hideable_first_fetch_cycles: int = 0
+    """Of the `first_fetch` stall cycles, those fetching data that does not depend on the previous layer (its
+    weights): a network run hides them under the previous layer's `prefetch_window_cycles` (accelsim.simulate)."""
+    prefetch_window_cycles: int = 0
+    """Cycles at the layer's end in which its DRAM traffic is done while it still computes: the next layer may
+    fetch its weights then."""
 
     def __post_init__(self) -> None:
         if any(int(value) < 0 for value in self.stall_cycles.values()):
@@ -129,6 +138,11 @@ class LayerResult:
             raise ValueError(f"layer {self.name!r}: stalls {dict(self.stall_cycles)} exceed cycles {self.cycles}")
         if self.multipliers <= 0 or self.cycles < 0:
             raise ValueError(f"layer {self.name!r}: cycles and multipliers must be positive")
+        if not 0 <= self.hideable_first_fetch_cycles <= self.stall_cycles.get("first_fetch", 0):
+            raise ValueError(f"layer {self.name!r}: hideable_first_fetch_cycles ({self.hideable_first_fetch_cycles}) "
+                             f"must lie within the first_fetch stall cycles")
+        if self.prefetch_window_cycles < 0:
+            raise ValueError(f"layer {self.name!r}: negative prefetch_window_cycles")
         object.__setattr__(self, "stall_cycles", MappingProxyType({k: int(v) for k, v in self.stall_cycles.items()}))
         object.__setattr__(self, "metrics", MappingProxyType(dict(self.metrics)))
 

@@ -71,7 +71,10 @@ def test_run_saved_workload_with_overrides(tmp_path):
     data = json.loads(out.read_text())
     assert data["dense_reference"] is None and data["speedup"] is None
     # Alex-8: 4096 -> 1000 at batch 1 on 8x8 OS: folds = 1 x ceil(1000/8) = 125, each 4096 + 8 + 8 - 2 cycles.
-    assert data["layers"][0]["cycles"] == 125 * (4096 + 8 + 8 - 2) - 1
+    layer = data["layers"][0]
+    assert layer["metrics"]["compute_cycles"] == 125 * (4096 + 8 + 8 - 2) - 1
+    memory = sum(layer["stall_cycles"][cause] for cause in ("memory_bandwidth", "first_fetch", "final_drain"))
+    assert layer["cycles"] == layer["metrics"]["compute_cycles"] + memory
 
 
 @pytest.mark.parametrize(("args", "message"), [

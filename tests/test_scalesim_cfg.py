@@ -42,14 +42,29 @@ def test_sample_configs_map_as_documented():
     google = load_arch(CONFIGS / "google.cfg")
     assert (google.pe_array.rows, google.dataflow.config.stationary) == (256, "ws")
     assert google.memory["ofmap_sram"].size_bytes == 2048 * 1024
-    assert google.bytes_per_cycle("dram") == 10  # USER mode: Bandwidth words (1 byte) per cycle
+    # USER mode: each SRAM's own DRAM port, in words (1 byte) per cycle, as SCALE-Sim applies them
+    ports = {name: google.memory[name].port_bandwidth_bytes_per_cycle
+             for name in ("ifmap_sram", "filter_sram", "ofmap_sram")}
+    assert ports == {"ifmap_sram": 10, "filter_sram": 10, "ofmap_sram": 10}
+    assert google.bytes_per_cycle("dram") is None
     assert google.name == "GoogleTPU_v1_ws"
 
 
-def test_user_mode_and_comma_bandwidth(tmp_path):
-    arch = load_arch(cfg(tmp_path, BASE.format(mode="USER").replace("Bandwidth: 10", "Bandwidth: 12,10")))
-    assert arch.bytes_per_cycle("dram") == 12
+USER_LAYOUT = "[layout]\nIfmapSRAMBankBandwidth: 4\nFilterSRAMBankBandwidth: 6\n"
+
+
+def test_user_mode_ports_and_comma_bandwidth(tmp_path):
+    text = BASE.format(mode="USER").replace("Bandwidth: 10", "Bandwidth: 12,10") + USER_LAYOUT
+    arch = load_arch(cfg(tmp_path, text))
+    assert arch.memory["ofmap_sram"].port_bandwidth_bytes_per_cycle == 12  # the first value of the list
+    assert arch.memory["ifmap_sram"].port_bandwidth_bytes_per_cycle == 4
+    assert arch.memory["filter_sram"].port_bandwidth_bytes_per_cycle == 6
     assert arch.dataflow.config.stationary == "is" and arch.memory["ofmap_sram"].size_bytes == 16 * 1024
+
+
+def test_user_mode_needs_the_layout_bandwidths(tmp_path):
+    with pytest.raises(ArchError, match=r"USER needs \[layout\] ifmapsrambankbandwidth, filtersrambankbandwidth"):
+        load_arch(cfg(tmp_path, BASE.format(mode="USER")))
 
 
 def test_sparsity_support_turns_on_nm_detect(tmp_path):

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from accelsim.dataflows.systolic.jit import folded_gemm, nm_compress, nm_gemm
-from accelsim.dataflows.systolic.memory import double_buffered_stalls
 
 VARIANTS = ("jit", "py")
 
@@ -58,12 +57,3 @@ def test_nm_gemm_equals_dense_product(variant, n, m):
     values, indices, fits = call(nm_compress, variant, b, n, m)
     assert fits and values.shape == (w // m * n, k)
     np.testing.assert_allclose(call(nm_gemm, variant, a, values, indices), a @ b, atol=1e-12)
-
-
-def test_double_buffered_stalls_by_hand():
-    # Folds of 10 cycles; fold 0 is prefetched. Fold 1 needs 150 B at 10 B/cycle = 15 cycles while fold 0 computes
-    # 10: 5 stall. Fold 2 needs 50 B = 5 cycles: hidden. Fold 3 needs 101 B = 10.1 cycles: 0.1 stall. Total 5.1 -> 6.
-    cycles = np.array([10.0, 10.0, 10.0, 10.0])
-    dram_bytes = np.array([1000.0, 150.0, 50.0, 101.0])
-    assert double_buffered_stalls(cycles, dram_bytes, 10.0) == 6
-    assert double_buffered_stalls(cycles, dram_bytes, 1e9) == 0

@@ -4,9 +4,12 @@ replaces `scalesim -c scale.cfg -t topo.csv` in one command.
 What maps: the array (ArrayHeight x ArrayWidth), the dataflow (os/ws/is), the three SRAM sizes (KB, double
 buffered, 1-byte words as SCALE-Sim counts them), the DRAM bandwidth and SCALE-Sim's ceil ofmap size. CALC mode
 sizes the interface so that nothing stalls: unlimited bandwidth here, and cycles equal SCALE-Sim's Total Cycles.
-USER mode: `Bandwidth` (words/cycle) becomes the bandwidth of all DRAM traffic in accelsim's own fold-level memory
-model, whose stalls differ from SCALE-Sim's trace-driven ones (SCALE-Sim applies `Bandwidth` to the ofmap drain
-only); compute cycles still equal SCALE-Sim's Total Cycles minus its Stall Cycles.
+USER mode: SCALE-Sim's three interface bandwidths (words/cycle) become the SRAMs' own DRAM ports: `[layout]
+IfmapSRAMBankBandwidth` and `FilterSRAMBankBandwidth` fill the ifmap and filter SRAMs, `Bandwidth` drains the
+ofmap SRAM, as SCALE-Sim applies them. accelsim walks the DRAM traffic fold by fold on them
+(accelsim.dataflows.systolic.dram_walk); its stalls differ from SCALE-Sim's trace-driven ones (compared per layer in
+validation/scalesim/user_mode_comparison.csv); compute cycles still equal SCALE-Sim's Total Cycles minus its Stall
+Cycles.
 `[sparsity] SparsitySupport: true` turns on per-layer N:M (`nm: detect`). SCALE-Sim has no clock and no energy:
 the arch runs at 1 GHz and is priced with the 45 nm table (change either with --set).
 Settings that would change SCALE-Sim's results in ways accelsim does not model are refused, not ignored.
@@ -28,13 +31,14 @@ _USED = {
                              "dataflow", "bandwidth"},
     "run_presets": {"interfacebandwidth"},
     "sparsity": {"sparsitysupport"},
+    "layout": {"ifmapsrambankbandwidth", "filtersrambankbandwidth"},
 }
 # Keys that only shape SCALE-Sim's address traces or its memory request queues, not its compute cycles.
 _NO_EFFECT = {
     "architecture_presets": {"ifmapoffset", "filteroffset", "ofmapoffset", "memorybanks", "readrequestbuffer",
                              "writerequestbuffer"},
-    "layout": {"ifmapcustomlayout", "ifmapsrambankbandwidth", "ifmapsrambanknum", "ifmapsrambankport",
-               "filtercustomlayout", "filtersrambankbandwidth", "filtersrambanknum", "filtersrambankport"},
+    "layout": {"ifmapcustomlayout", "ifmapsrambanknum", "ifmapsrambankport", "filtercustomlayout",
+               "filtersrambanknum", "filtersrambankport"},
     "sparsity": {"sparserep", "optimizedmapping", "blocksize", "randomnumbergeneratorseed"},
     "run_presets": {"useramulatortrace"},
 }
@@ -85,12 +89,21 @@ def read_scalesim_cfg(path: Path) -> dict[str, Any]:
     if mode not in ("CALC", "USER"):
         raise ArchError(f"{path}: [run_presets] InterfaceBandwidth = {mode!r}: allowed CALC, USER")
     dram: dict[str, Any] = {"kind": "dram", "width_bits": 64}
+    ports: dict[str, float] = {}
     if mode == "USER":
         if "bandwidth" not in presets:
             raise ArchError(f"{path}: InterfaceBandwidth USER needs [architecture_presets] Bandwidth")
         # SCALE-Sim accepts a comma list and uses its first value (validation/scalesim/FORMULAS.md).
         presets["bandwidth"] = presets["bandwidth"].split(",")[0].strip()
-        dram["bandwidth_bytes_per_cycle"] = _number(path, presets, "bandwidth")
+        layout = values.get("layout", {})
+        missing_layout = [key for key in ("ifmapsrambankbandwidth", "filtersrambankbandwidth") if key not in layout]
+        if missing_layout:
+            raise ArchError(f"{path}: InterfaceBandwidth USER needs [layout] {', '.join(missing_layout)} (the ifmap "
+                            f"and filter DRAM bandwidths in words per cycle, as SCALE-Sim reads them)")
+        # One byte per word, as SCALE-Sim counts them: words per cycle are bytes per cycle.
+        ports = {"ifmapsramszkb": _number(path, layout, "ifmapsrambankbandwidth", "layout"),
+                 "filtersramszkb": _number(path, layout, "filtersrambankbandwidth", "layout"),
+                 "ofmapsramszkb": _number(path, presets, "bandwidth")}
     sparse = values.get("sparsity", {}).get("sparsitysupport", "false").lower()
     if sparse not in ("true", "false"):
         raise ArchError(f"{path}: [sparsity] SparsitySupport = {sparse!r}: allowed true, false")
@@ -101,8 +114,9 @@ def read_scalesim_cfg(path: Path) -> dict[str, Any]:
 
     def sram(key: str) -> dict[str, Any]:
         # One access per 1-byte word, as SCALE-Sim counts SRAM reads and writes.
-        return {"kind": "sram", "size_bytes": _int(path, presets, key) * 1024, "width_bits": 8,
-                "double_buffered": True}
+        level = {"kind": "sram", "size_bytes": _int(path, presets, key) * 1024, "width_bits": 8,
+                 "double_buffered": True}
+        return level | ({"port_bandwidth_bytes_per_cycle": ports[key]} if key in ports else {})
 
     return {
         "name": name,
@@ -125,11 +139,11 @@ def _int(path: Path, presets: dict[str, str], key: str) -> int:
     return int(number)
 
 
-def _number(path: Path, presets: dict[str, str], key: str) -> float:
+def _number(path: Path, presets: dict[str, str], key: str, section: str = "architecture_presets") -> float:
     try:
         number = float(presets[key])
     except ValueError:
-        raise ArchError(f"{path}: [architecture_presets] {key} = {presets[key]!r}: not a number") from None
+        raise ArchError(f"{path}: [{section}] {key} = {presets[key]!r}: not a number") from None
     if number <= 0:
-        raise ArchError(f"{path}: [architecture_presets] {key} = {presets[key]!r}: must be positive")
+        raise ArchError(f"{path}: [{section}] {key} = {presets[key]!r}: must be positive")
     return number

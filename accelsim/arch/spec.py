@@ -75,6 +75,10 @@ class MemoryLevel(BaseModel):
     """The same bandwidth in GB/s (10^9 bytes): converted with the arch clock. Give at most one of the two."""
     double_buffered: bool = False
     """Half the capacity is filled while the other half is used (SCALE-Sim's SRAMs)."""
+    port_bandwidth_bytes_per_cycle: PositiveFloat | None = None
+    """Bandwidth of this buffer's own port to DRAM, bytes per cycle: its fills and drains use it instead of the
+    shared dram level's bandwidth (SCALE-Sim's per-operand interface bandwidths). Left out: the buffer's DRAM
+    traffic shares the dram level's bandwidth with the others."""
     read_energy_pj: PositiveFloat | None = None
     """Energy of one read access; overrides the energy table."""
     write_energy_pj: PositiveFloat | None = None

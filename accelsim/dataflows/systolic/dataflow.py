@@ -23,13 +23,8 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from accelsim.arch import Arch
 from accelsim.dataflows.registry import register_dataflow
 from accelsim.dataflows.shared.gemm_view import GemmShape, gemm_operands, gemm_output_to_layer, gemm_shape, gemm_weights
-from accelsim.dataflows.systolic.memory import (
-    actions,
-    check_stationary_block_fits,
-    double_buffered_stalls,
-    dram_bytes,
-    traffic_words,
-)
+from accelsim.dataflows.systolic.dram_walk import DramTraffic, memory_timing, walk_traffic
+from accelsim.dataflows.systolic.memory import actions, check_stationary_block_fits, traffic_words
 from accelsim.dataflows.systolic.nm import detect_nm, nm_compressed_length, parse_nm
 from accelsim.reference import effectual_macs
 from accelsim.results import LayerResult, Metric, common_causes
@@ -64,12 +59,20 @@ class Systolic:
     """A rows x cols array of MACs fed from three SRAMs, in one of SCALE-Sim's three dataflows."""
 
     stall_causes: ClassVar[dict[str, str]] = common_causes(
-        "pipeline_fill", "memory_bandwidth", "fragmentation",
+        "pipeline_fill", "memory_bandwidth", "fragmentation", "first_fetch", "final_drain",
         pipeline_fill="systolic fill and drain of every fold: PEs waiting for operands to ripple in or results to "
                       "drain out",
         fragmentation="PEs a partial fold leaves idle (the layer's rows or columns are not a multiple of the "
-                      "array's)")
-    metrics: ClassVar[dict[str, Metric]] = {}
+                      "array's)",
+        memory_bandwidth="between folds: waiting for a window's DRAM transfers (the next fold's operands, "
+                         "finished outputs, spilled partial sums) that outlast the fold computing meanwhile")
+    metrics: ClassVar[dict[str, Metric]] = {
+        "compute_cycles": Metric("cycles of the folds themselves, without memory stalls: what matches SCALE-Sim's "
+                                 "Total Cycles minus its Stall Cycles exactly"),
+        "dram_read_bytes": Metric("bytes read from DRAM: operands (resident ones once) and partial sums read back"),
+        "dram_write_bytes": Metric("bytes written to DRAM: outputs and spilled partial sums"),
+        "partial_sums_read_back_bytes": Metric("WS/IS partial sums read back from DRAM (0 when they stay on chip)"),
+    }
 
     class Config(BaseModel):
         model_config = ConfigDict(extra="forbid", frozen=True)
@@ -129,24 +132,29 @@ class Systolic:
         # SCALE-Sim reports the index of the last cycle (its demand matrices' rows minus one), once per run; groups
         # (and matmul batches) run one after another, as SCALE-Sim runs the layers of a depthwise expansion.
         compute_cycles = folds * per_fold - run_shape.count
-        traffic = traffic_words(config.stationary, run_shape, row_folds, col_folds)
-        streamed_bytes = dram_bytes(layer, arch, config.stationary, run_shape, row_folds, col_folds, nm)
-        bandwidth = arch.bytes_per_cycle("dram")
-        stall = 0
-        if bandwidth is not None and folds > 1:
-            spread = np.full(folds, streamed_bytes["streamed"] / folds)
-            stall = double_buffered_stalls(np.full(folds, float(per_fold)), spread, float(bandwidth))
-        cycles = compute_cycles + stall
+        words = traffic_words(config.stationary, run_shape, row_folds, col_folds, nm)
+        dram = walk_traffic(arch, config.stationary, run_shape, layer.input.size * arch.data.activation_bits / 8,
+                            per_fold)
+        timing = memory_timing(arch, dram)
+        cycles = (timing.first_fetch_cycles + compute_cycles + timing.stall_cycles + timing.final_drain_cycles)
         # Cycles beyond MACs / array size: fill and drain of every fold, then the PEs a partial fold leaves idle.
         fill = max(folds * (per_fold - t) - run_shape.count, 0)
         busy = min(math.ceil(run_shape.macs / (rows * cols)), compute_cycles - fill)
-        stalls = {"pipeline_fill": fill, "fragmentation": compute_cycles - fill - busy, "memory_bandwidth": stall}
+        stalls = {"pipeline_fill": fill, "memory_bandwidth": timing.stall_cycles,
+                  "fragmentation": compute_cycles - fill - busy, "first_fetch": timing.first_fetch_cycles,
+                  "final_drain": timing.final_drain_cycles}
+        notes += _memory_notes(dram)
         output = self._output(layer, config, compressed, rows, cols) if compute_output else None
         return LayerResult(
             name=layer.name, op=layer.op, cycles=cycles, macs=layer.macs, macs_issued=run_shape.macs,
             effectual_macs=effectual_macs(layer), multipliers=rows * cols,
-            actions=actions(arch, run_shape.macs, traffic, streamed_bytes), stall_cycles=stalls, output=output,
-            notes=tuple(notes))
+            actions=actions(arch, run_shape.macs, words, dram), stall_cycles=stalls, output=output,
+            notes=tuple(notes), metrics={"compute_cycles": compute_cycles,
+                                         "dram_read_bytes": float(dram.read_bytes.sum()),
+                                         "dram_write_bytes": float(dram.write_bytes.sum()),
+                                         "partial_sums_read_back_bytes": float(dram.read_bytes[2])},
+            hideable_first_fetch_cycles=timing.hideable_first_fetch_cycles,
+            prefetch_window_cycles=timing.prefetch_window_cycles)
 
     @staticmethod
     def _scalesim_output_size(layer: Layer, config: Config) -> tuple[int | None, int | None]:
@@ -169,6 +177,16 @@ class Systolic:
                 values, indices = compressed[group]
                 outputs.append(nm_gemm(a, values, indices))
         return gemm_output_to_layer(layer, outputs)
+
+
+def _memory_notes(dram: DramTraffic) -> list[str]:
+    notes = []
+    streamed = [name for name, resident in dram.resident.items() if not resident]
+    if streamed:
+        notes.append(f"{' and '.join(streamed)} do not fit half their SRAM: streamed fold by fold")
+    if dram.spilled_partial_sums:
+        notes.append("partial sums do not fit half the ofmap SRAM: written to DRAM and read back every row fold")
+    return notes
 
 
 def _nm_compressed_weights(layer: Layer, n: int, m: int):
