@@ -30,11 +30,13 @@ VECTOR = 4  # F = I = 4
 
 VARIANTS = {
     "scnn": ("scnn", []),
-    "dcnn": ("dcnn", []),
+    # SCNN's own schedule with zero skipping and the crossbar off (PT-IS-CP-dense); DCNN is another dataflow
+    "dense": ("scnn", ["dataflow.skip_zero_weights=false", "dataflow.skip_zero_activations=false",
+                       "dataflow.scatter_crossbar=false"]),
     "sparse_w": ("scnn", ["dataflow.skip_zero_activations=false"]),
     "sparse_a": ("scnn", ["dataflow.skip_zero_weights=false"]),
 }
-SKIPS = {"scnn": (True, True), "dcnn": (False, False), "sparse_w": (False, True), "sparse_a": (True, False)}
+SKIPS = {"scnn": (True, True), "dense": (False, False), "sparse_w": (False, True), "sparse_a": (True, False)}
 _ARCHS: dict = {}
 
 
@@ -113,15 +115,29 @@ def masks(layer: Layer, variant: str) -> tuple[np.ndarray, np.ndarray]:
     return a, w
 
 
-def issued_products(layer: Layer, variant: str) -> int:
-    """Cartesian product per input channel: every operand activation of channel c meets every operand weight of c."""
+def issued_products(layer: Layer, variant: str, phases: bool = False) -> int:
+    """Cartesian product per input channel: every operand activation of channel c meets every operand weight of c;
+    with `phases`, only those of the same stride phase ((h + pad) mod stride = (r dil) mod stride, per axis)."""
     a, w = masks(layer, variant)
     if layer.op == "conv2d":
-        per_channel_a = a.sum(axis=(2, 3))  # (N, C)
         k, cg = w.shape[:2]
         g = layer.groups
-        per_channel_w = w.sum(axis=(2, 3)).reshape(g, k // g, cg).sum(axis=1).ravel()  # (C,): channel g*cg + ch
-        return int((per_channel_a * per_channel_w[None, :]).sum())
+        (sh, sw), (ph, pw), (dh, dw) = layer.stride, layer.padding, layer.dilation
+        classes = [(i, j) for i in range(sh) for j in range(sw)] if phases else [None]
+        total = 0
+        for cls in classes:
+            act, wt = a, w
+            if cls is not None:
+                rows_a = (np.arange(a.shape[2]) + ph) % sh == cls[0]
+                cols_a = (np.arange(a.shape[3]) + pw) % sw == cls[1]
+                act = a * rows_a[None, None, :, None] * cols_a[None, None, None, :]
+                rows_w = (np.arange(w.shape[2]) * dh) % sh == cls[0]
+                cols_w = (np.arange(w.shape[3]) * dw) % sw == cls[1]
+                wt = w * rows_w[None, None, :, None] * cols_w[None, None, None, :]
+            per_channel_a = act.sum(axis=(2, 3))  # (N, C)
+            per_channel_w = wt.sum(axis=(2, 3)).reshape(g, k // g, cg).sum(axis=1).ravel()  # (C,): g*cg + ch
+            total += int((per_channel_a * per_channel_w[None, :]).sum())
+        return total
     if layer.op == "linear":
         return int((a.sum(axis=0) * w.sum(axis=0)).sum())
     return int((a.sum(axis=1) * w.sum(axis=2)).sum())  # (G, N, C) and (G, C, K)
@@ -133,29 +149,50 @@ def useful_products(layer: Layer, variant: str) -> int:
     return effectual_macs(with_operands(layer, a.astype(np.float64), w.astype(np.float64)))
 
 
+def phase_masks(layer: Layer, a: np.ndarray, w: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The operand masks of each stride phase class: activations with (h + pad) mod stride = i, weights with
+    (r dil) mod stride = i (per axis). Stride 1: one class, the masks themselves."""
+    (sh, sw), (ph, pw), (dh, dw) = layer.stride, layer.padding, layer.dilation
+    pairs = []
+    for i in range(sh):
+        for j in range(sw):
+            act_rows = (np.arange(a.shape[2]) + ph) % sh == i
+            act_cols = (np.arange(a.shape[3]) + pw) % sw == j
+            w_rows = (np.arange(w.shape[2]) * dh) % sh == i
+            w_cols = (np.arange(w.shape[3]) * dw) % sw == j
+            pairs.append((a * act_rows[None, None, :, None] * act_cols[None, None, None, :],
+                          w * w_rows[None, None, :, None] * w_cols[None, None, None, :]))
+    return pairs
+
+
 def planar_schedule(layer: Layer, variant: str) -> tuple[int, int, int]:
     """(compute cycles, steps, activation vectors) of a conv without bank conflicts, assuming one output-channel
     group per conv group (Kc = K/G). The plane is cut into 8 x 8 tiles of ceil(H/8) x ceil(W/8); per group every PE
-    walks its channels, and a channel with A activation and B weight operands takes ceil(A/I) * ceil(B/F) steps.
-    A group lasts as long as its slowest PE."""
+    walks its channels and, within a channel, its stride phase classes; a class with A activation and B weight
+    operands takes ceil(A/I) * ceil(B/F) steps. A group lasts as long as its slowest PE."""
     a, w = masks(layer, variant)
     n, _, h, wd = a.shape
     k, cg = w.shape[:2]
     g = layer.groups
     kg = k // g
     ht, wt = math.ceil(h / ROWS), math.ceil(wd / COLS)
+    classes = phase_masks(layer, a, w)
     compute = steps = vectors = 0
     for image in range(n):
         for group in range(g):
             per_pe = np.zeros(PES, dtype=np.int64)
             for ch in range(cg):
-                n_w = int(w[group * kg:(group + 1) * kg, ch].sum())
                 for tile in range(PES):
                     tr, tc = divmod(tile, COLS)
-                    n_a = int(a[image, group * cg + ch, tr * ht:(tr + 1) * ht, tc * wt:(tc + 1) * wt].sum())
-                    if n_a and n_w:
-                        per_pe[tile] += math.ceil(n_a / VECTOR) * math.ceil(n_w / VECTOR)
-                        vectors += math.ceil(n_a / VECTOR)
+                    channel = a[image, group * cg + ch, tr * ht:(tr + 1) * ht, tc * wt:(tc + 1) * wt]
+                    if not channel.any() or not w[group * kg:(group + 1) * kg, ch].any():
+                        continue
+                    for a_class, w_class in classes:
+                        n_w = int(w_class[group * kg:(group + 1) * kg, ch].sum())
+                        n_a = int(a_class[image, group * cg + ch, tr * ht:(tr + 1) * ht, tc * wt:(tc + 1) * wt].sum())
+                        if n_a and n_w:
+                            per_pe[tile] += math.ceil(n_a / VECTOR) * math.ceil(n_w / VECTOR)
+                            vectors += math.ceil(n_a / VECTOR)
             compute += int(per_pe.max())
             steps += int(per_pe.sum())
     return compute, steps, vectors
@@ -231,7 +268,7 @@ def test_all_zero_activations_give_zero_output():
     result = run(layer, compute_output=True)
     assert result.macs_issued == 0 and result.effectual_macs == 0 and not result.output.any()
     # DCNN still multiplies every slot: 8 channels x 144 positions x 12 x 9 weights.
-    assert run(layer, "dcnn").macs_issued == 8 * 144 * 12 * 9
+    assert run(layer, "dense").macs_issued == 8 * 144 * 12 * 9
 
 
 # --- 2. what SCNN cannot run ---------------------------------------------------------------------------------------
@@ -240,7 +277,7 @@ def test_attention_products_are_refused():
     rng = np.random.default_rng(8)
     layer = Layer(name="qk", op="matmul", input=rng.standard_normal((2, 3, 4)), weight=rng.standard_normal((2, 4, 5)),
                   weight_is_static=False)
-    for variant in ("scnn", "dcnn"):
+    for variant in ("scnn", "dense"):
         with pytest.raises(ValueError, match="attention"):
             run(layer, variant)
 
@@ -259,7 +296,7 @@ def test_counts_agree_with_a_numpy_recount(name, variant):
     assert set(result.stall_cycles) == STALLS
     assert result.cycles == result.busy_cycles + sum(result.stall_cycles.values())
     assert result.multipliers == PES * VECTOR * VECTOR
-    issued = issued_products(layer, variant)
+    issued = issued_products(layer, variant, phases=True)
     useful = useful_products(layer, variant)
     assert result.macs_issued == issued
     assert result.actions[("mac", "compute")] == issued
@@ -276,7 +313,7 @@ def test_counts_agree_with_a_numpy_recount(name, variant):
     assert result.actions[("iaram", "read")] == vectors
     exposed = result.stall_cycles["accumulator_drain"] + result.stall_cycles["memory_bandwidth"]
     assert one_group_per_conv_group(layer, result)  # the re-count's assumption (Kc = K/G) holds for these layers
-    if variant == "dcnn":  # no crossbar: a step is one cycle
+    if variant == "dense":  # no crossbar: a step is one cycle
         assert result.cycles - exposed == compute
         assert result.stall_cycles["bank_conflict"] == 0
     else:  # bank conflicts only add cycles
@@ -296,22 +333,29 @@ def test_without_the_crossbar_a_step_is_one_cycle(name, variant):
     assert ("scatter_crossbar", "transfer") not in counted(result.actions)
 
 
-def test_dcnn_issues_every_slot():
-    # Every in-plane activation of channel c meets every weight of c's group: N C H W (K/G) R S products.
+def test_the_dense_schedule_issues_every_slot():
+    # Without stride phases every in-plane activation of channel c meets every weight of c's group:
+    # N C H W (K/G) R S products.
     for name in ("3x3_s1_p1", "3x3_s2_p1", "grouped", "depthwise", "batch2", "5x5_p2"):
         layer = make(name)
         d = layer.dims
-        result = run(layer, "dcnn")
+        result = run(layer, "dense", "dataflow.stride_phases=false")
         assert result.macs_issued == d["N"] * d["C"] * d["H"] * d["W"] * d["K"] // d["G"] * d["R"] * d["S"]
     layer = make("linear_n3")
-    assert run(layer, "dcnn").macs_issued == 3 * 16 * 100
+    assert run(layer, "dense").macs_issued == 3 * 16 * 100
 
 
-def test_stride_two_wastes_products_and_a_1x1_stride_one_does_not():
-    for variant in ("scnn", "dcnn"):
-        # Stride 2: products of odd rows/columns with a kernel offset of the wrong parity land between outputs.
-        assert run(make("3x3_s2_p1"), variant).metrics["wasted_products"] > 0
-        assert run(make("1x1_s2"), variant).metrics["wasted_products"] > 0
+def test_stride_phases_waste_no_product_on_strides():
+    for variant in ("scnn", "dense"):
+        # With stride phases (the default) an activation meets only the weights of its phase: a 1 x 1 stride-2
+        # layer wastes nothing, and a padded 3 x 3 stride-2 layer only what hangs over its borders.
+        assert run(make("1x1_s2"), variant).metrics["wasted_products"] == 0
+        layer = make("3x3_s2_p1")
+        result = run(layer, variant)
+        assert result.metrics["wasted_products"] == issued_products(layer, variant, phases=True) - useful_products(
+            layer, variant)
+        # Without them, products of odd rows/columns with a kernel offset of the wrong parity land between outputs.
+        assert run(make("1x1_s2"), variant, "dataflow.stride_phases=false").metrics["wasted_products"] > 0
         # 1 x 1, stride 1, no padding: every product is an output.
         result = run(make("1x1"), variant)
         assert result.metrics["wasted_products"] == 0 and result.stall_cycles["wasted_products"] == 0
@@ -322,22 +366,25 @@ def test_stride_two_wastes_products_and_a_1x1_stride_one_does_not():
                                                                   - useful_products(layer, variant)) > 0
 
 
-def test_stride_two_wasted_products_by_hand():
-    # One 4 x 4 channel of ones, one 3 x 3 filter of ones, stride 2, no padding: P = Q = 1. 16 x 9 = 144 products;
-    # only the 9 of the output's window are useful.
+def test_stride_two_products_by_hand():
+    # One 4 x 4 channel of ones, one 3 x 3 filter of ones, stride 2, no padding: P = Q = 1; the 9 products of the
+    # output's window are useful. Without phases: 16 x 9 = 144 products. With phases, activations of row/column
+    # parity (a, b) meet weights of offset parity (a, b): (even, even) 4 x 4, (even, odd) 4 x 2, (odd, even) 4 x 2,
+    # (odd, odd) 4 x 1 = 36 products, 27 of them off the 1 x 1 output (the borders).
     layer = Layer(name="s2", op="conv2d", input=np.ones((1, 1, 4, 4)), weight=np.ones((1, 1, 3, 3)), stride=2)
-    for variant in ("scnn", "dcnn"):
-        result = run(layer, variant, compute_output=True)
-        assert result.macs_issued == 144 and result.metrics["wasted_products"] == 135
-        assert result.effectual_macs == 9
-        np.testing.assert_allclose(result.output, [[[[9.0]]]])
+    for variant in ("scnn", "dense"):
+        for extra, issued in (("dataflow.stride_phases=false", 144), ("dataflow.stride_phases=true", 36)):
+            result = run(layer, variant, extra, compute_output=True)
+            assert result.macs_issued == issued and result.metrics["wasted_products"] == issued - 9
+            assert result.effectual_macs == 9
+            np.testing.assert_allclose(result.output, [[[[9.0]]]])
 
 
-def test_dcnn_kernels_agree():
-    # DCNN counts with a fast kernel when no output is asked for and walks every product when it is: same schedule.
+def test_dense_schedule_kernels_agree():
+    # The dense schedule counts with a fast kernel when no output is asked for and walks every product when it is.
     for name in ("3x3_s2_p1", "dilation2", "depthwise", "plane_19x17_s2", "linear_n3"):
         layer = make(name, seed=3)
-        fast, walked = run(layer, "dcnn"), run(layer, "dcnn", compute_output=True)
+        fast, walked = run(layer, "dense"), run(layer, "dense", compute_output=True)
         assert fast.cycles == walked.cycles and dict(fast.stall_cycles) == dict(walked.stall_cycles)
         oaram = ("oaram", "write")  # see test_uncompressed_outputs_are_written_whole_whether_or_not_asked_for
         assert {k: v for k, v in fast.actions.items() if k != oaram} == \
@@ -355,10 +402,10 @@ def test_compressed_outputs_write_their_positive_values():
             assert result.actions[("oaram", "write")] == math.ceil(positive * 20 / 80)
 
 
-@pytest.mark.parametrize(("variant", "bits"), [("dcnn", 16 / 64), ("sparse_w", 16 / 80)])
+@pytest.mark.parametrize(("variant", "bits"), [("dense", 16 / 80), ("sparse_w", 16 / 80)])
 def test_uncompressed_outputs_are_written_whole_whether_or_not_asked_for(variant, bits):
     # 3x3_s2_p1: K = 10, 15 x 13 -> P = (15 + 2 - 3) // 2 + 1 = 8, Q = (13 + 2 - 3) // 2 + 1 = 7: 560 outputs,
-    # every one written uncompressed (16 bits, no index) in 64-bit (DCNN) or 80-bit (SCNN) accesses.
+    # every one written uncompressed (16 bits, no index) in 80-bit (SCNN's OARAM) accesses.
     layer = make("3x3_s2_p1", seed=3)
     writes = [run(layer, variant, compute_output=c).actions[("oaram", "write")] for c in (False, True)]
     assert writes == [math.ceil(560 * bits)] * 2
@@ -405,9 +452,9 @@ def test_a_denser_layer_is_never_faster(seed, shape):
     # bank-conflict waits. With no DRAM wait (20-bit weights at 50 B/cycle are hidden under the dense compute),
     # cycles = compute + exposed drains, which never falls as compute grows: SCNN is never faster than DCNN.
     assert layers[-1].input.all() and layers[-1].weight.all()
-    scnn, dcnn = run(layers[-1]), run(layers[-1], "dcnn")
-    assert scnn.stall_cycles["memory_bandwidth"] == dcnn.stall_cycles["memory_bandwidth"] == 0
-    assert dcnn.cycles <= scnn.cycles == cycles[-1]
+    scnn, dense = run(layers[-1]), run(layers[-1], "dense")
+    assert scnn.stall_cycles["memory_bandwidth"] == dense.stall_cycles["memory_bandwidth"] == 0
+    assert dense.cycles <= scnn.cycles == cycles[-1]
 
 
 @pytest.mark.parametrize(("seed", "shape"), MONOTONE_SHAPES)
@@ -420,7 +467,7 @@ def test_skipping_more_zeros_is_never_slower(seed, shape):
     rng = np.random.default_rng(seed + 50)
     layer = with_operands(dense, x=np.where(rng.random(dense.input.shape) < 0.3, dense.input, 0.0),
                           weight=np.where(rng.random(dense.weight.shape) < 0.3, dense.weight, 0.0))
-    results = {variant: run(layer, variant) for variant in ("scnn", "sparse_w", "sparse_a", "dcnn")}
+    results = {variant: run(layer, variant) for variant in ("scnn", "sparse_w", "sparse_a", "dense")}
     assert all(r.stall_cycles["memory_bandwidth"] == 0 for r in results.values())
     assert results["scnn"].cycles <= results["sparse_w"].cycles
     assert results["scnn"].cycles <= results["sparse_a"].cycles
@@ -496,7 +543,7 @@ def test_linear_layers_say_how_they_are_mapped():
     ("scnn", ["memory.oaram.instances=16"], "memory.oaram.instances is 16 but must be 64"),
     ("scnn", ["pe_array.rows=4"], "memory.iaram.instances is 64 but must be 32"),
     ("scnn", ["components.accumulator.size_bytes=2"], "at least one data.accumulator_bits partial sum"),
-    ("dcnn", ["dataflow.scatter_crossbar=true"], "missing scatter_crossbar, output_coordinate"),
+    ("dcnn", ["dataflow.position_vector=2"], r"must equal dataflow weight_vector x position_vector = 8"),
 ])
 def test_bad_archs_fail_loudly(name, overrides, message):
     with pytest.raises(ArchError, match=message):
@@ -507,7 +554,7 @@ def test_check_arch_accepts_what_it_should():
     load_arch("scnn", ["dataflow.accumulator_banks=24", "dataflow.bank_mapping=modulo"])  # modulo: any A
     load_arch("scnn", ["dataflow.weight_vector=2", "pe_array.macs_per_pe=8"])
     SCNN().check_arch(arch("scnn"))
-    SCNN().check_arch(arch("dcnn"))
+    SCNN().check_arch(arch("dense"))
 
 
 def test_a_region_beyond_the_accumulator_is_refused():
@@ -528,7 +575,7 @@ def test_every_action_is_priced(name, variant):
     energy = EnergyModel.for_arch(a).breakdown_pj(result.actions, result.cycles / a.clock_hz)
     assert all(np.isfinite(v) and v >= 0 for v in energy.values()) and energy["mac"] > 0
     useful = useful_products(layer, variant)
-    if variant == "dcnn":
+    if variant == "dense":
         assert ("scatter_crossbar", "transfer") not in counted(result.actions)
         assert ("output_coordinate", "compute") not in counted(result.actions)
     else:
@@ -557,7 +604,7 @@ def test_pure_python_kernels_agree_with_the_jitted(monkeypatch):
     # The project's convention (tests/test_*_jit.py): run the numba functions' `.py_func` beside the jitted ones (under
     # NUMBA_DISABLE_JIT=1 they are plain functions already). The kernels call each other through the module's
     # globals, so patching the module runs the whole walk in Python.
-    cases = [(make("3x3_s2_p1"), v) for v in VARIANTS] + [(make("linear_n3"), "scnn"), (make("matmul_static"), "dcnn")]
+    cases = [(make("3x3_s2_p1"), v) for v in VARIANTS] + [(make("linear_n3"), "scnn"), (make("matmul_static"), "dense")]
     jitted = [(run(layer, v, compute_output=True), run(layer, v)) for layer, v in cases]
     for name in PY_KERNELS:
         function = getattr(kernel, name)

@@ -107,8 +107,9 @@ def test_two_by_two_kernel_counters():
     out = np.zeros((1, 1, 4, 4))
     pe_cycles, c = kernel.cartesian_product(
         m.acts.ptr, m.acts.row, m.acts.col, m.acts.value, m.weights.ptr, m.weights.k, m.weights.row,
-        m.weights.col, m.weights.value, m.k_base, 1, 1, 4, 4, 1, 1, m.act_c0, 1, 0, 1, m.region_p0, m.region_q0,
-        3, 3, 4, 4, 1, 1, 1, 1, 1, 1, 2, 2, 4, kernel.MODULO, True, 1, out, True)
+        m.weights.col, m.weights.value, m.k_base, m.acts.phase_ptr, m.weights.phase_ptr, 1, 1, 1, 4, 4, 1, 1,
+        m.act_c0, 1, 0, 1, m.region_p0, m.region_q0, 3, 3, 4, 4, 1, 1, 1, 1, 1, 1, 2, 2, 4, kernel.MODULO, True, 1, out,
+        True)
     assert list(pe_cycles[0, 0]) == [2, 0, 0, 1]
     assert c[kernel.STEPS] == 2 and c[kernel.CONFLICT_CYCLES] == 1
     assert c[kernel.PRODUCTS] == 6 and c[kernel.VALID_PRODUCTS] == 5 and c[kernel.EMPTY_SLOTS] == 2

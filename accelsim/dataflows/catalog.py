@@ -17,6 +17,7 @@ from accelsim.dataflows.registry import ContractError, contract_problems, regist
 from accelsim.names import unknown
 
 BUILTIN_DATAFLOWS = {
+    "dcnn": "accelsim.dataflows.dcnn",
     "eie": "accelsim.dataflows.eie",
     "library_kernels": "accelsim.dataflows.library_kernels",
     "scnn": "accelsim.dataflows.scnn",

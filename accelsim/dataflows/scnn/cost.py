@@ -19,6 +19,7 @@ import numpy as np
 from accelsim.arch import Arch
 from accelsim.dataflows.scnn import jit
 from accelsim.dataflows.scnn.mapping import Mapping
+from accelsim.dataflows.shared.group_overlap import overlap_waits
 from accelsim.results import ActionCounts, LayerResult
 from accelsim.workload import Layer
 
@@ -106,7 +107,8 @@ def summarise_run(arch: Arch, config, mapping: Mapping, pe_cycles: np.ndarray, c
         per_group = weight_bits_group / 8 * passes + spill_bytes_per_image / weight_bits_group.size
         transfers = np.tile(per_group, mapping.n_images) / bandwidth
     drain_cycles, stall = overlap_waits(sequence, drains, transfers)
-    vectors = int(mapping.n_images * np.ceil(np.diff(mapping.weights.ptr) / config.weight_vector).sum())
+    per_class = np.diff(mapping.weights.phase_ptr.reshape(-1, mapping.weights.phases + 1), axis=1)
+    vectors = int(mapping.n_images * np.ceil(per_class / config.weight_vector).sum())  # weights move per phase class
     deliveries = vectors * pes if mapping.planar else vectors  # split mapping: each PE its own weights
     return Run(counters=counters.copy(), compute_cycles=int(sequence.sum()), barrier_pe_cycles=barrier,
                drain_cycles=drain_cycles, memory_stall_cycles=int(stall), halo_transfers=halo_transfers,
@@ -114,29 +116,6 @@ def summarise_run(arch: Arch, config, mapping: Mapping, pe_cycles: np.ndarray, c
                dram_write_bits=dram_write, oaram_write_bits=out_bits_total, passes=passes, kc=mapping.kc,
                groups=int(group_cycles.size), iaram_fill=in_bits_pe / iaram_bits, oaram_fill=out_bits_pe / oaram_bits,
                output=output)
-
-
-def overlap_waits(compute: np.ndarray, drains: np.ndarray, transfers: np.ndarray) -> tuple[int, int]:
-    """Cycles the groups wait between them: (for accumulator drains, for DRAM).
-
-    Group m starts when group m - 1 has computed, its weights (transfers[m], streamed during group m - 1; the
-    first group's are fetched before the layer) have arrived, and the accumulator buffer it reuses is drained:
-    group m - 2's, which drained during group m - 1 (double buffering). The wait before m is the longer of
-    the two overruns, charged to its cause; after the last group, the previous drain's overrun and the last
-    group's whole drain.
-    """
-    memory = drain = 0.0
-    for m in range(1, compute.size):
-        previous_drain = drains[m - 2] if m >= 2 else 0.0
-        wait = max(transfers[m], previous_drain) - compute[m - 1]
-        if wait > 0:
-            if transfers[m] >= previous_drain:
-                memory += wait
-            else:
-                drain += wait
-    last = compute.size - 1
-    drain += max(0.0, (drains[last - 1] if last >= 1 else 0.0) - compute[last]) + drains[last]
-    return math.ceil(drain - 1e-9), math.ceil(memory - 1e-9)
 
 
 def _output_entries_per_pe(mapping: Mapping, values: np.ndarray | None, pes: int) -> np.ndarray:

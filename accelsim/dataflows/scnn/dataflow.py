@@ -84,6 +84,10 @@ class SCNN:
         """False: every weight is an operand (SCNN-SparseA when activations are still skipped)."""
         skip_zero_activations: bool = True
         """False: every activation is an operand (SCNN-SparseW when weights are still skipped)."""
+        stride_phases: bool = True
+        """Pair only activations and weights of the same stride phase, so no product of a strided conv lands
+        between output positions (DNNsim's SCNN does this; the paper is silent). False: the Cartesian product of
+        every pair, the off-grid products wasted."""
         scatter_crossbar: bool = True
         """False: products write their accumulators directly, without bank conflicts (DCNN's dense datapath,
         whose fixed vectorisation never collides)."""
@@ -158,7 +162,8 @@ def _run(layer: Layer, x: np.ndarray, weight: np.ndarray, arch: Arch, config: SC
     skip_w, skip_a = config.skip_zero_weights, config.skip_zero_activations
     if layer.op == "conv2d":
         mapping = scnn_mapping.plan_conv(x, weight, layer.dims, layer.stride, layer.padding, layer.dilation,
-                                         arch.pe_array.rows, arch.pe_array.cols, entries, skip_w, skip_a, max_run)
+                                         arch.pe_array.rows, arch.pe_array.cols, entries, skip_w, skip_a, max_run,
+                                         config.stride_phases)
         stride, padding, dilation = layer.stride, layer.padding, layer.dilation
         kernel_hw = weight.shape[2:]
         out_shape = (x.shape[0], weight.shape[0], layer.dims["P"], layer.dims["Q"])
@@ -167,6 +172,7 @@ def _run(layer: Layer, x: np.ndarray, weight: np.ndarray, arch: Arch, config: SC
         stride, padding, dilation, kernel_hw = (1, 1), (0, 0), (1, 1), (1, 1)
         out_shape = (1, weight.shape[0], 1, x.shape[0])
     acts, weights = mapping.acts, mapping.weights
+    phases = (acts.phase_ptr, weights.phase_ptr, acts.phases)
     n_groups = mapping.kc_of_group.size
     channels = weight.shape[1]
     act_channels = x.shape[1]
@@ -179,13 +185,13 @@ def _run(layer: Layer, x: np.ndarray, weight: np.ndarray, arch: Arch, config: SC
     if config.scatter_crossbar or needs_values:
         pe_cycles, counters = jit.cartesian_product(
             acts.ptr, acts.row, acts.col, acts.value, weights.ptr, weights.k, weights.row, weights.col,
-            weights.value, mapping.k_base, *common, mapping.region_p0, mapping.region_q0, mapping.region_h,
+            weights.value, mapping.k_base, *phases, *common, mapping.region_p0, mapping.region_q0, mapping.region_h,
             mapping.region_w, out_shape[2], out_shape[3], *stride, *padding, *dilation, config.weight_vector,
             config.activation_vector, config.accumulator_banks, _BANK_MAPPINGS[config.bank_mapping],
             config.scatter_crossbar, config.crossbar_queue_depth, out, needs_values)
     else:
         pe_cycles, counters = jit.dense_product_counts(
-            acts.ptr, acts.row, acts.col, weights.ptr, weights.row, weights.col, *common, out_shape[2],
+            acts.ptr, acts.row, acts.col, weights.ptr, weights.row, weights.col, *phases, *common, out_shape[2],
             out_shape[3], *stride, *padding, *dilation, *kernel_hw, config.weight_vector, config.activation_vector)
     # Only compressed outputs (SCNN, SparseA) take OARAM space by their nonzeros; dense ones by their count.
     return scnn_cost.summarise_run(arch, config, mapping, pe_cycles, counters, out if skip_a else None,

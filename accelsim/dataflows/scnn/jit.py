@@ -102,11 +102,11 @@ def output_coordinate(x, pad, r, dilation, stride, size):
 
 
 @njit(cache=True)
-def cartesian_product(act_ptr, act_h, act_w, act_val, w_ptr, w_k, w_r, w_s, w_val, k_base,
-                      n_images, n_groups, n_tiles, n_pes, channels, act_channels, act_c0, act_pe_step,
-                      w_pe_step, w_slices, region_p0, region_q0, region_h, region_w, P, Q, stride_h, stride_w,
-                      pad_h, pad_w, dil_h, dil_w, f_width, i_width, banks, mapping, crossbar, queue_depth, out,
-                      compute_output):
+def cartesian_product(act_ptr, act_h, act_w, act_val, w_ptr, w_k, w_r, w_s, w_val, k_base, a_phase_ptr,
+                      w_phase_ptr, n_phases, n_images, n_groups, n_tiles, n_pes, channels, act_channels, act_c0,
+                      act_pe_step, w_pe_step, w_slices, region_p0, region_q0, region_h, region_w, P, Q, stride_h,
+                      stride_w, pad_h, pad_w, dil_h, dil_w, f_width, i_width, banks, mapping, crossbar, queue_depth,
+                      out, compute_output):
     """Run every PE over every output-channel group; return (cycles of each (image, group, PE), counters).
 
     Activation block of (n, PE pe, channel c of group gi's channels) is
@@ -114,6 +114,8 @@ def cartesian_product(act_ptr, act_h, act_w, act_val, w_ptr, w_k, w_r, w_s, w_va
     weight block of (group gi, PE pe, channel c) is w_ptr[(gi * w_slices + pe * w_pe_step) * channels + c], its
     output channels start at k_base[gi * w_slices + pe * w_pe_step]. act_pe_step = 1, w_pe_step = 0 is planar
     tiling (each PE its own input tile, weights broadcast); 0 and 1 is the output-channel split of FC layers.
+    Within a block, phase class c holds entries a_phase_ptr[block * (n_phases + 1) + c] up to the next pointer (the
+    same for weights); only activations and weights of one class form products (stride phases).
     Accumulator address of output (k, p, q) on a PE: (k_local * region_h + p - region_p0) * region_w + q - q0.
     """
     pe_cycles = np.zeros((n_images, n_groups, n_pes), dtype=np.int64)
@@ -135,45 +137,51 @@ def cartesian_product(act_ptr, act_h, act_w, act_val, w_ptr, w_k, w_r, w_s, w_va
                 q0 = region_q0[pe]
                 cycles = 0
                 for c in range(channels):
-                    a_start, a_end = act_ptr[a_block + c], act_ptr[a_block + c + 1]
-                    w_start, w_end = w_ptr[w_block + c], w_ptr[w_block + c + 1]
-                    if a_start == a_end or w_start == w_end:
+                    if act_ptr[a_block + c] == act_ptr[a_block + c + 1] or w_ptr[w_block + c] == w_ptr[
+                            w_block + c + 1]:
                         continue  # an empty block is skipped with its count field
-                    for ai in range(a_start, a_end, i_width):
-                        a_stop = min(ai + i_width, a_end)
-                        counters[ACTIVATION_VECTORS] += 1
-                        for wi in range(w_start, w_end, f_width):
-                            w_stop = min(wi + f_width, w_end)
-                            filled = (a_stop - ai) * (w_stop - wi)
-                            counters[STEPS] += 1
-                            counters[PRODUCTS] += filled
-                            counters[EMPTY_SLOTS] += f_width * i_width - filled
-                            valid = 0
-                            for a in range(ai, a_stop):
-                                for w in range(wi, w_stop):
-                                    p = output_coordinate(act_h[a], pad_h, w_r[w], dil_h, stride_h, P)
-                                    if p < 0:
-                                        continue
-                                    q = output_coordinate(act_w[a], pad_w, w_s[w], dil_w, stride_w, Q)
-                                    if q < 0:
-                                        continue
-                                    if crossbar:
-                                        address = (w_k[w] * region_h + p - p0) * region_w + q - q0
-                                        bank = bank_of_address(address, banks, mapping)
-                                        bank_load[bank] += 1
-                                        step_banks[valid] = bank
-                                    if compute_output:
-                                        out[n, k0 + w_k[w], p, q] += act_val[a] * w_val[w]
-                                    valid += 1
-                            counters[VALID_PRODUCTS] += valid
-                            wait = 0
-                            if crossbar:
-                                wait, n_queued = accept_step(bank_queue, bank_load, step_banks, valid, queued,
-                                                             n_queued, queue_depth, new_queued)
-                                queued, new_queued = new_queued, queued
-                            cycles += 1 + wait
-                            counters[CONFLICT_CYCLES] += wait
-                    counters[WEIGHT_VECTORS] += (w_end - w_start + f_width - 1) // f_width
+                    for phase in range(n_phases):
+                        a_start = a_phase_ptr[(a_block + c) * (n_phases + 1) + phase]
+                        a_end = a_phase_ptr[(a_block + c) * (n_phases + 1) + phase + 1]
+                        w_start = w_phase_ptr[(w_block + c) * (n_phases + 1) + phase]
+                        w_end = w_phase_ptr[(w_block + c) * (n_phases + 1) + phase + 1]
+                        counters[WEIGHT_VECTORS] += (w_end - w_start + f_width - 1) // f_width
+                        if a_start == a_end or w_start == w_end:
+                            continue
+                        for ai in range(a_start, a_end, i_width):
+                            a_stop = min(ai + i_width, a_end)
+                            counters[ACTIVATION_VECTORS] += 1
+                            for wi in range(w_start, w_end, f_width):
+                                w_stop = min(wi + f_width, w_end)
+                                filled = (a_stop - ai) * (w_stop - wi)
+                                counters[STEPS] += 1
+                                counters[PRODUCTS] += filled
+                                counters[EMPTY_SLOTS] += f_width * i_width - filled
+                                valid = 0
+                                for a in range(ai, a_stop):
+                                    for w in range(wi, w_stop):
+                                        p = output_coordinate(act_h[a], pad_h, w_r[w], dil_h, stride_h, P)
+                                        if p < 0:
+                                            continue
+                                        q = output_coordinate(act_w[a], pad_w, w_s[w], dil_w, stride_w, Q)
+                                        if q < 0:
+                                            continue
+                                        if crossbar:
+                                            address = (w_k[w] * region_h + p - p0) * region_w + q - q0
+                                            bank = bank_of_address(address, banks, mapping)
+                                            bank_load[bank] += 1
+                                            step_banks[valid] = bank
+                                        if compute_output:
+                                            out[n, k0 + w_k[w], p, q] += act_val[a] * w_val[w]
+                                        valid += 1
+                                counters[VALID_PRODUCTS] += valid
+                                wait = 0
+                                if crossbar:
+                                    wait, n_queued = accept_step(bank_queue, bank_load, step_banks, valid, queued,
+                                                                 n_queued, queue_depth, new_queued)
+                                    queued, new_queued = new_queued, queued
+                                cycles += 1 + wait
+                                counters[CONFLICT_CYCLES] += wait
                 if crossbar:  # the group ends when the last queued product is in its accumulator
                     tail = 0
                     for i in range(n_queued):
@@ -187,13 +195,13 @@ def cartesian_product(act_ptr, act_h, act_w, act_val, w_ptr, w_k, w_r, w_s, w_va
 
 
 @njit(cache=True)
-def dense_product_counts(act_ptr, act_h, act_w, w_ptr, w_r, w_s, n_images, n_groups, n_tiles, n_pes, channels,
-                         act_channels, act_c0, act_pe_step, w_pe_step, w_slices, P, Q, stride_h, stride_w, pad_h,
-                         pad_w, dil_h, dil_w, kernel_h, kernel_w, f_width, i_width):
+def dense_product_counts(act_ptr, act_h, act_w, w_ptr, w_r, w_s, a_phase_ptr, w_phase_ptr, n_phases, n_images,
+                         n_groups, n_tiles, n_pes, channels, act_channels, act_c0, act_pe_step, w_pe_step, w_slices,
+                         P, Q, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, kernel_h, kernel_w, f_width, i_width):
     """The same schedule as `cartesian_product` without a crossbar or an output, counted without visiting each
-    product: a step always takes one cycle, and a channel's useful products are, over kernel offsets (r, s), the
-    weights at (r, s) times the activations whose output through (r, s) exists. For the dense twin (DCNN), whose
-    every operand is a slot of the schedule, this is Kc times faster than the product-by-product walk."""
+    product: a step always takes one cycle, and a class's useful products are, over kernel offsets (r, s), the
+    weights at (r, s) times the activations whose output through (r, s) exists. For a schedule whose every operand
+    is a slot (SCNN with zero skipping off), this is Kc times faster than the product-by-product walk."""
     pe_cycles = np.zeros((n_images, n_groups, n_pes), dtype=np.int64)
     counters = np.zeros(N_COUNTERS, dtype=np.int64)
     weights_at = np.zeros((kernel_h, kernel_w), dtype=np.int64)
@@ -204,29 +212,35 @@ def dense_product_counts(act_ptr, act_h, act_w, w_ptr, w_r, w_s, n_images, n_gro
                 w_block = (gi * w_slices + pe * w_pe_step) * channels
                 cycles = 0
                 for c in range(channels):
-                    a_start, a_end = act_ptr[a_block + c], act_ptr[a_block + c + 1]
-                    w_start, w_end = w_ptr[w_block + c], w_ptr[w_block + c + 1]
-                    if a_start == a_end or w_start == w_end:
+                    if act_ptr[a_block + c] == act_ptr[a_block + c + 1] or w_ptr[w_block + c] == w_ptr[
+                            w_block + c + 1]:
                         continue
-                    n_act, n_wt = a_end - a_start, w_end - w_start
-                    a_vectors = (n_act + i_width - 1) // i_width
-                    w_vectors = (n_wt + f_width - 1) // f_width
-                    steps = a_vectors * w_vectors
-                    cycles += steps
-                    counters[STEPS] += steps
-                    counters[PRODUCTS] += n_act * n_wt
-                    counters[EMPTY_SLOTS] += steps * f_width * i_width - n_act * n_wt
-                    counters[ACTIVATION_VECTORS] += a_vectors
-                    counters[WEIGHT_VECTORS] += w_vectors
-                    weights_at[:, :] = 0
-                    for w in range(w_start, w_end):
-                        weights_at[w_r[w], w_s[w]] += 1
-                    for a in range(a_start, a_end):
-                        for r in range(kernel_h):
-                            if output_coordinate(act_h[a], pad_h, r, dil_h, stride_h, P) < 0:
-                                continue
-                            for s in range(kernel_w):
-                                if output_coordinate(act_w[a], pad_w, s, dil_w, stride_w, Q) >= 0:
-                                    counters[VALID_PRODUCTS] += weights_at[r, s]
+                    for phase in range(n_phases):
+                        a_start = a_phase_ptr[(a_block + c) * (n_phases + 1) + phase]
+                        a_end = a_phase_ptr[(a_block + c) * (n_phases + 1) + phase + 1]
+                        w_start = w_phase_ptr[(w_block + c) * (n_phases + 1) + phase]
+                        w_end = w_phase_ptr[(w_block + c) * (n_phases + 1) + phase + 1]
+                        n_act, n_wt = a_end - a_start, w_end - w_start
+                        w_vectors = (n_wt + f_width - 1) // f_width
+                        counters[WEIGHT_VECTORS] += w_vectors
+                        if n_act == 0 or n_wt == 0:
+                            continue
+                        a_vectors = (n_act + i_width - 1) // i_width
+                        steps = a_vectors * w_vectors
+                        cycles += steps
+                        counters[STEPS] += steps
+                        counters[PRODUCTS] += n_act * n_wt
+                        counters[EMPTY_SLOTS] += steps * f_width * i_width - n_act * n_wt
+                        counters[ACTIVATION_VECTORS] += a_vectors
+                        weights_at[:, :] = 0
+                        for w in range(w_start, w_end):
+                            weights_at[w_r[w], w_s[w]] += 1
+                        for a in range(a_start, a_end):
+                            for r in range(kernel_h):
+                                if output_coordinate(act_h[a], pad_h, r, dil_h, stride_h, P) < 0:
+                                    continue
+                                for s in range(kernel_w):
+                                    if output_coordinate(act_w[a], pad_w, s, dil_w, stride_w, Q) >= 0:
+                                        counters[VALID_PRODUCTS] += weights_at[r, s]
                 pe_cycles[n, gi, pe] = cycles
     return pe_cycles, counters

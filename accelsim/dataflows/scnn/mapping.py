@@ -8,6 +8,11 @@ Two mappings:
 - output-channel split (FC, static matmul): a 1 x 1 plane cannot be tiled, so the output channels are split over
   the PEs and the input vector (batch rows as positions of a 1 x N plane) is given to every PE. With one vector
   only one activation per channel meets F weights per step: I - 1 of I multiplier columns idle, as the paper says.
+
+Stride phases: an activation at input row h meets a weight at kernel row r on the output grid only when
+(h + pad) mod stride = (r x dilation) mod stride (likewise for columns). Within each block the entries are ordered by
+that phase class (`phase_ptr`), and the Cartesian product pairs only activations and weights of the same class,
+as DNNsim's SCNN does: no product of a strided conv lands between output positions. Stride 1 has one class.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ class Blocks:
     k: np.ndarray  # weights: output channel within the group (unused for activations)
     value: np.ndarray
     padding: np.ndarray  # padding entries per block (zero runs longer than the run-length index holds)
+    phase_ptr: np.ndarray  # entries of block b in phase class c: phase_ptr[b * (phases + 1) + c] ... [.. + c + 1]
+    phases: int
 
     def entries(self) -> np.ndarray:
         """Stored entries per block, padding included."""
@@ -59,20 +66,33 @@ class Mapping:
     owner_tile: np.ndarray | None  # (P, Q) tile that owns each output position (planar only)
 
 
-def _compress(blocks2d: np.ndarray, keep: np.ndarray, max_run: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                                           np.ndarray]:
-    """(ptr, block, position, padding per block) of the kept entries of each row of `blocks2d`."""
+def _compress(blocks2d: np.ndarray, keep: np.ndarray, max_run: int, classes: np.ndarray | None = None,
+              phases: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(ptr, block, position, padding per block, phase_ptr) of the kept entries of each row of `blocks2d`, ordered
+    by block, then phase class (`classes`: the class of every position, broadcastable to blocks2d), then position.
+    Padding entries (storage) follow the positions' own order, as the format stores them."""
     block, position = np.nonzero(keep)
     n_blocks = blocks2d.shape[0]
     ptr = np.zeros(n_blocks + 1, dtype=np.int64)
     np.cumsum(np.bincount(block, minlength=n_blocks), out=ptr[1:])
     padding = encode_runs(block, position, n_blocks, max_run).padding_per_group if max_run else np.zeros(
         n_blocks, dtype=np.int64)
-    return ptr, block, position, padding
+    phase = np.zeros(block.size, dtype=np.int64)
+    if classes is not None and phases > 1:
+        phase = np.broadcast_to(classes, blocks2d.shape)[block, position].astype(np.int64)
+        order = np.lexsort((position, phase, block))  # stable within a class: positions keep their order
+        block, position, phase = block[order], position[order], phase[order]
+    counts = np.bincount(block * phases + phase, minlength=n_blocks * phases).reshape(n_blocks, phases)
+    phase_ptr = np.zeros((n_blocks, phases + 1), dtype=np.int64)
+    phase_ptr[:, 1:] = np.cumsum(counts, axis=1)
+    phase_ptr += ptr[:-1, None]
+    return ptr, block, position, padding, phase_ptr.ravel()
 
 
-def tile_activations(x: np.ndarray, rows: int, cols: int, skip_zeros: bool, max_run: int) -> tuple[Blocks, int, int]:
-    """Blocks (image, tile, channel) of x (N, C, H, W) cut into rows x cols tiles; also (Ht, Wt)."""
+def tile_activations(x: np.ndarray, rows: int, cols: int, skip_zeros: bool, max_run: int, stride=(1, 1),
+                     padding=(0, 0)) -> tuple[Blocks, int, int]:
+    """Blocks (image, tile, channel) of x (N, C, H, W) cut into rows x cols tiles; also (Ht, Wt). Entries are in
+    stride phase classes ((h + pad) mod stride, see the module docstring)."""
     n, c, h, w = x.shape
     ht, wt = math.ceil(h / rows), math.ceil(w / cols)
     padded = np.zeros((n, c, rows * ht, cols * wt), dtype=np.float64)
@@ -85,20 +105,28 @@ def tile_activations(x: np.ndarray, rows: int, cols: int, skip_zeros: bool, max_
         inside[:h, :w] = True
         inside = inside.reshape(rows, ht, cols, wt).transpose(0, 2, 1, 3).reshape(rows * cols, ht * wt)
         keep = np.broadcast_to(inside[None, :, None, :], (n, rows * cols, c, ht * wt)).reshape(tiled.shape)
-    ptr, block, position, padding = _compress(tiled, keep, max_run if skip_zeros else 0)
+    # The phase class of each (tile, position): the same for every image and channel.
+    tile_h = (np.arange(rows * cols)[:, None] // cols) * ht + np.arange(ht * wt)[None, :] // wt
+    tile_w = (np.arange(rows * cols)[:, None] % cols) * wt + np.arange(ht * wt)[None, :] % wt
+    classes = ((tile_h + padding[0]) % stride[0]) * stride[1] + (tile_w + padding[1]) % stride[1]
+    classes = np.broadcast_to(classes[None, :, None, :], (n, rows * cols, c, ht * wt)).reshape(tiled.shape)
+    phases = stride[0] * stride[1]
+    ptr, block, position, padding_entries, phase_ptr = _compress(tiled, keep, max_run if skip_zeros else 0, classes,
+                                                                 phases)
     tile = (block // c) % (rows * cols)
     act_h = (tile // cols) * ht + position // wt
     act_w = (tile % cols) * wt + position % wt
     blocks = Blocks(ptr, act_h.astype(np.int32), act_w.astype(np.int32), np.zeros(0, np.int32),
-                    tiled[block, position], padding)
+                    tiled[block, position], padding_entries, phase_ptr, phases)
     return blocks, ht, wt
 
 
-def group_weights(weight: np.ndarray, groups: int, kc: int, skip_zeros: bool, max_run: int) -> tuple[Blocks,
-                                                                                                        np.ndarray]:
+def group_weights(weight: np.ndarray, groups: int, kc: int, skip_zeros: bool, max_run: int, stride=(1, 1),
+                  dilation=(1, 1)) -> tuple[Blocks, np.ndarray]:
     """Blocks (conv group, output-channel group, input channel) of weight (K, C/G, R, S), each in (r, s, k) order
     with k fastest: a vector of consecutive weights then spans output channels at one kernel offset, so its
-    products with one activation vector go to distinct accumulators (collisions only where it crosses an offset)."""
+    products with one activation vector go to distinct accumulators (collisions only where it crosses an offset).
+    Entries are in stride phase classes ((r x dilation) mod stride, see the module docstring)."""
     k, cg, r, s = weight.shape
     kg = k // groups
     slices = math.ceil(kg / kc)
@@ -112,9 +140,13 @@ def group_weights(weight: np.ndarray, groups: int, kc: int, skip_zeros: bool, ma
         real[:, :kg] = True
         real = real.reshape(groups, slices, 1, 1, 1, kc)
         keep = np.broadcast_to(real, (groups, slices, cg, r, s, kc)).reshape(ordered.shape)
-    ptr, block, position, padding = _compress(ordered, keep, max_run if skip_zeros else 0)
+    taps = np.arange(r * s * kc)
+    classes = ((taps // (s * kc) * dilation[0]) % stride[0]) * stride[1] + (taps // kc % s * dilation[1]) % stride[1]
+    ptr, block, position, padding, phase_ptr = _compress(ordered, keep, max_run if skip_zeros else 0,
+                                                         classes[None, :], stride[0] * stride[1])
     blocks = Blocks(ptr, (position // (s * kc)).astype(np.int32), (position // kc % s).astype(np.int32),
-                    (position % kc).astype(np.int32), ordered[block, position], padding)
+                    (position % kc).astype(np.int32), ordered[block, position], padding, phase_ptr,
+                    stride[0] * stride[1])
     k_base = (np.arange(groups)[:, None] * kg + np.arange(slices)[None, :] * kc).ravel()
     return blocks, k_base
 
@@ -134,12 +166,15 @@ def owner_tiles(n_out: int, n_in: int, tile: int, pad: int, kernel: int, dilatio
 
 
 def plan_conv(x: np.ndarray, weight: np.ndarray, dims: dict, stride, padding, dilation, rows: int, cols: int,
-              accumulator_entries: int, skip_weights: bool, skip_acts: bool, max_run: int) -> Mapping:
-    """Planar tiling of a conv layer (input x (N, C, H, W), weight (K, C/G, R, S))."""
+              accumulator_entries: int, skip_weights: bool, skip_acts: bool, max_run: int,
+              stride_phases: bool = True) -> Mapping:
+    """Planar tiling of a conv layer (input x (N, C, H, W), weight (K, C/G, R, S)); with `stride_phases` the
+    operands are split into stride phase classes (see the module docstring)."""
     n, c, h, w = x.shape
     groups, p_size, q_size = dims["G"], dims["P"], dims["Q"]
     k, r, s = weight.shape[0], weight.shape[2], weight.shape[3]
-    acts, ht, wt = tile_activations(x, rows, cols, skip_acts, max_run)
+    phase_stride = tuple(stride) if stride_phases else (1, 1)
+    acts, ht, wt = tile_activations(x, rows, cols, skip_acts, max_run, phase_stride, padding)
     tiles = rows * cols
     p0, q0 = np.zeros(tiles, np.int64), np.zeros(tiles, np.int64)
     spans = np.zeros((tiles, 2), np.int64)
@@ -157,7 +192,7 @@ def plan_conv(x: np.ndarray, weight: np.ndarray, dims: dict, stride, padding, di
         owned[tile] = np.count_nonzero(owner_p == tr) * np.count_nonzero(owner_q == tc)
     region_h, region_w = int(spans[:, 0].max()), int(spans[:, 1].max())
     kc = _group_size(k // groups, region_h * region_w, accumulator_entries, f"{region_h} x {region_w}")
-    weights, k_base = group_weights(weight, groups, kc, skip_weights, max_run)
+    weights, k_base = group_weights(weight, groups, kc, skip_weights, max_run, phase_stride, dilation)
     slices = math.ceil(k // groups / kc)
     kc_of_group = np.tile(np.minimum(kc, k // groups - np.arange(slices) * kc), groups)
     act_c0 = np.repeat(np.arange(groups) * (c // groups), slices)
@@ -188,9 +223,9 @@ def plan_split(x: np.ndarray, weight: np.ndarray, pes: int, accumulator_entries:
     else:
         keep = np.broadcast_to(real.reshape(pes, slices, 1, kc).transpose(1, 0, 2, 3),
                                (slices, pes, c, kc)).reshape(ordered.shape)
-    ptr, block, position, padding = _compress(ordered, keep, max_run if skip_weights else 0)
+    ptr, block, position, padding, phase_ptr = _compress(ordered, keep, max_run if skip_weights else 0)
     zero = np.zeros(position.size, np.int32)
-    weights = Blocks(ptr, zero, zero, position.astype(np.int32), ordered[block, position], padding)
+    weights = Blocks(ptr, zero, zero, position.astype(np.int32), ordered[block, position], padding, phase_ptr, 1)
     k_base = (np.arange(pes)[None, :] * per_pe + np.arange(slices)[:, None] * kc).ravel()
     kc_of_group = np.minimum(kc, per_pe - np.arange(slices) * kc)  # the last group may be short
     zeros = np.zeros(pes, np.int64)
