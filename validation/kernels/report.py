@@ -1,13 +1,15 @@
 """Fit a device's kernel model to the training rows of its measured timings, write the fitted arch, and report how
 well it predicts: per-kernel MAPE and worst case on held-out rows, speedup-sign agreement, rank correlation of
-schemes, and plots.
+schemes, and plots. The arch is fitted on the GEMM-shape split's training rows; each model-to-model split
+(`accelsim.kernel_bench.splits`) is refitted on its own training rows and reported beside it.
 
     python validation/kernels/report.py --data validation/kernels/data/cpu.csv --arch cpu-xeon-2vcpu
     python validation/kernels/report.py --data validation/kernels/data/nvidia-h200.csv --arch h200 \
         --template validation/kernels/h200_arch_template.yaml   # write the template first (from h200.yaml)
 
 writes arch_configs/<arch>.yaml (the fitted parameters) and validation/kernels/results/<stem>_*:
-agreement JSON (what tests/test_kernel_validation.py recomputes), per-row predictions CSV, two figures.
+agreement JSON (every split's figures, what tests/test_kernel_validation.py recomputes), per-row predictions CSV
+(shape split), two figures.
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 from matplotlib import ticker
+from rich.console import Console
+from rich.table import Table
 
 from accelsim.arch_configs import load_arch
 from accelsim.dataflows.library_kernels.kernel_models import LIBRARY_KERNELS
 from accelsim.dataflows.library_kernels.params import DeviceKernels
-from accelsim.kernel_bench.agreement import agreement_of, is_held_out, kernel_label, speedup_pairs, with_predictions
+from accelsim.kernel_bench.agreement import agreement_of, kernel_label, speedup_pairs, with_predictions
 from accelsim.kernel_bench.bench import read_timings
 from accelsim.kernel_bench.fit import fit_row_sparse, fit_tiled
+from accelsim.kernel_bench.splits import SHAPE_SPLIT, Split, model_splits
 from accelsim.report.study_files import StudyFiles
 
 HERE = Path(__file__).resolve().parent
@@ -37,10 +42,11 @@ FRESH_OUTPUT_BYTES = {"cpu": 32 * 2**20}  # glibc's DEFAULT_MMAP_THRESHOLD_MAX o
 
 
 def fit_device(rows: list[dict], fresh_output_bytes: int | None = FRESH_OUTPUT_BYTES["cpu"],
-               bandwidth_prior_gbytes_per_s: float | None = None) -> tuple[DeviceKernels, dict[str, list[str]]]:
-    """Fit every (kernel, dtype) present in the training rows: the parameters, and per "kernel.dtype" the notes of
-    what the fit held fixed or pinned at a bound."""
-    train = [row for row in rows if not is_held_out(row)]
+               bandwidth_prior_gbytes_per_s: float | None = None, split: Split = SHAPE_SPLIT
+               ) -> tuple[DeviceKernels, dict[str, list[str]]]:
+    """Fit every (kernel, dtype) present in the training rows of `split`: the parameters, and per "kernel.dtype"
+    the notes of what the fit held fixed or pinned at a bound."""
+    train = split.training(rows)
     fitted: dict[str, dict] = {kernel.params_field: {} for kernel in LIBRARY_KERNELS.values()}
     notes: dict[str, list[str]] = {}
     for name, kernel in LIBRARY_KERNELS.items():
@@ -87,7 +93,7 @@ def plot_predicted_vs_measured(rows: list[dict], title: str):
     figure, axes = plt.subplots(1, len(labels), figsize=(5 * len(labels), 4.6), squeeze=False)
     for axis, label in zip(axes[0], labels, strict=True):
         for held, colour, name in ((False, "tab:blue", "training"), (True, "tab:orange", "held out")):
-            mine = [r for r in rows if kernel_label(r) == label and is_held_out(r) == held]
+            mine = [r for r in rows if kernel_label(r) == label and r["held_out"] == held]
             axis.scatter([r["measured_s"] * 1e3 for r in mine], [r["predicted_s"] * 1e3 for r in mine], s=7,
                          alpha=0.6, color=colour, label=f"{name} ({len(mine)})")
         low = min(min(r["measured_s"], r["predicted_s"]) for r in rows if kernel_label(r) == label) * 1e3
@@ -149,19 +155,23 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"{args.data} was measured on a {device['device_type']} device ({device['device']}): give "
                      f"--template, an arch YAML for it with {{kernels}} and {{parameters_source}} to fill")
     args.template = args.template or ARCH_TEMPLATE
-    kernels, fit_notes = fit_device(rows, FRESH_OUTPUT_BYTES.get(device["device_type"]),
-                                    args.bandwidth_prior_gbytes_per_s)
-    training_rows = sum(not is_held_out(row) for row in rows)
+    fresh_output_bytes = FRESH_OUTPUT_BYTES.get(device["device_type"])
+    kernels, fit_notes = fit_device(rows, fresh_output_bytes, args.bandwidth_prior_gbytes_per_s)
+    training_rows = len(SHAPE_SPLIT.training(rows))
     arch_path = REPOSITORY / "arch_configs" / f"{args.arch}.yaml"
     arch_path.write_text(arch_yaml(kernels, args.data.resolve(), training_rows, args.template, fit_notes))
     print(f"wrote {arch_path}")
     kernels = load_arch(str(arch_path)).dataflow.config.kernels  # as written (4 significant digits), as CI reads it
     stem = args.data.stem
     files = StudyFiles(HERE / "results", REPOSITORY)
-    predicted = with_predictions(rows, kernels)
-    figures = agreement_of(predicted)
+    predicted = with_predictions(rows, kernels, SHAPE_SPLIT)
+    splits = {SHAPE_SPLIT.name: split_figures(predicted, SHAPE_SPLIT)}
+    for split in model_splits(rows):
+        split_kernels, split_notes = fit_device(rows, fresh_output_bytes, args.bandwidth_prior_gbytes_per_s, split)
+        splits[split.name] = {**split_figures(with_predictions(rows, split_kernels, split), split),
+                              "fit_notes": split_notes}
     files.write_json(f"{stem}_agreement.json", {"data": str(args.data.resolve().relative_to(REPOSITORY)),
-                                                "arch": args.arch, "fit_notes": fit_notes, **figures})
+                                                "arch": args.arch, "fit_notes": fit_notes, "splits": splits})
     files.write_csv(f"{stem}_predictions.csv", predicted)
     name = device["device"]
     files.save_figure(plot_predicted_vs_measured(predicted, f"{name}: predicted vs measured kernel time"),
@@ -171,7 +181,33 @@ def main(argv: list[str] | None = None) -> None:
     for label, notes in fit_notes.items():
         for note in notes:
             print(f"{label}: {note}")
-    print(json.dumps(figures, indent=1))
+    print_summary(splits)
+
+
+def split_figures(predicted: list[dict], split: Split) -> dict:
+    """A split's rule, its row counts and its agreement figures (rows carry their predictions under `split`)."""
+    held = sum(row["held_out"] for row in predicted)
+    return {"description": split.description, "training_rows": len(predicted) - held, "held_out_rows": held,
+            **agreement_of(predicted)}
+
+
+def print_summary(splits: dict[str, dict]) -> None:
+    table = Table(title="held-out agreement per split")
+    for column in ("split", "kernel", "held-out rows", "MAPE", "within 25 %"):
+        table.add_column(column, justify="left" if column in ("split", "kernel") else "right")
+    for name, figures in splits.items():
+        for label, entry in figures["per_kernel"].items():
+            held = entry.get("held_out")
+            if held:
+                table.add_row(name, label, f"{held['rows']:,}", f"{held['mape']:.1%}",
+                              f"{held['within_25_percent']:.0%}")
+        sign = figures["speedup_sign"]["held_out"]
+        ranks = [cell["spearman"] for cell in figures["scheme_rank_correlation"]["held_out"].values()]
+        table.add_row(name, "speedup sign", f"{sign['scored']:,}", "", f"{sign['agreement']:.1%} right")
+        if ranks:
+            table.add_row(name, "scheme rank (Spearman)", f"{len(ranks)} cells", "",
+                          f"{min(ranks):.2f} to {max(ranks):.2f}")
+    Console().print(table)
 
 
 if __name__ == "__main__":
