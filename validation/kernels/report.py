@@ -39,11 +39,15 @@ ARCH_TEMPLATE = HERE / "cpu_arch_template.yaml"
 
 
 FRESH_OUTPUT_BYTES = {"cpu": 32 * 2**20}  # glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64-bit Linux; GPUs: none
+# The sparse kernels' work split, given to the fit (RowSparseParams.columns_per_task): MKL's threads share out rows
+# (its split is not documented; with 2 threads and 64 or more rows the columns need no splitting); a GPU row-split
+# SpMM gives each warp one row and 32 columns.
+COLUMNS_PER_TASK = {"cpu": None, "cuda": 32}
 
 
 def fit_device(rows: list[dict], fresh_output_bytes: int | None = FRESH_OUTPUT_BYTES["cpu"],
-               bandwidth_prior_gbytes_per_s: float | None = None, split: Split = SHAPE_SPLIT
-               ) -> tuple[DeviceKernels, dict[str, list[str]]]:
+               bandwidth_prior_gbytes_per_s: float | None = None, split: Split = SHAPE_SPLIT,
+               columns_per_task: int | None = COLUMNS_PER_TASK["cpu"]) -> tuple[DeviceKernels, dict[str, list[str]]]:
     """Fit every (kernel, dtype) present in the training rows of `split`: the parameters, and per "kernel.dtype"
     the notes of what the fit held fixed or pinned at a bound."""
     train = split.training(rows)
@@ -56,7 +60,7 @@ def fit_device(rows: list[dict], fresh_output_bytes: int | None = FRESH_OUTPUT_B
                 fit = fit_tiled(mine, dtype, fresh_output_bytes=fresh_output_bytes, sparse_2_4=name == "2:4",
                                 bandwidth_prior_gbytes_per_s=bandwidth_prior_gbytes_per_s)
             else:
-                fit = fit_row_sparse(mine, name, fresh_output_bytes)
+                fit = fit_row_sparse(mine, name, fresh_output_bytes, columns_per_task=columns_per_task)
             fitted[kernel.params_field][dtype] = fit.params
             notes[f"{name}.{dtype}"] = list(fit.notes)
     return DeviceKernels(**fitted, fresh_output_bytes=fresh_output_bytes), notes
@@ -74,7 +78,8 @@ def arch_yaml(kernels: DeviceKernels, data: Path, rows: int, template: Path = AR
         for dtype, params in table.items():
             for note in (notes or {}).get(f"{kernel.name}.{dtype}", []):
                 lines.append(f"      # fit: {note}")
-            values = ", ".join(f"{key}: {_number(value)}" for key, value in params.model_dump().items())
+            values = ", ".join(f"{key}: {_number(value)}" for key, value in params.model_dump().items()
+                               if value is not None)
             lines.append(f"      {dtype}: {{{values}}}")
     source = f"fitted by validation/kernels/report.py on the {rows} training rows of {data.relative_to(REPOSITORY)}"
     if kernels.fresh_output_bytes is not None:
@@ -156,7 +161,9 @@ def main(argv: list[str] | None = None) -> None:
                      f"--template, an arch YAML for it with {{kernels}} and {{parameters_source}} to fill")
     args.template = args.template or ARCH_TEMPLATE
     fresh_output_bytes = FRESH_OUTPUT_BYTES.get(device["device_type"])
-    kernels, fit_notes = fit_device(rows, fresh_output_bytes, args.bandwidth_prior_gbytes_per_s)
+    columns_per_task = COLUMNS_PER_TASK[device["device_type"]]
+    kernels, fit_notes = fit_device(rows, fresh_output_bytes, args.bandwidth_prior_gbytes_per_s,
+                                    columns_per_task=columns_per_task)
     training_rows = len(SHAPE_SPLIT.training(rows))
     arch_path = REPOSITORY / "arch_configs" / f"{args.arch}.yaml"
     arch_path.write_text(arch_yaml(kernels, args.data.resolve(), training_rows, args.template, fit_notes))
@@ -167,7 +174,8 @@ def main(argv: list[str] | None = None) -> None:
     predicted = with_predictions(rows, kernels, SHAPE_SPLIT)
     splits = {SHAPE_SPLIT.name: split_figures(predicted, SHAPE_SPLIT)}
     for split in model_splits(rows):
-        split_kernels, split_notes = fit_device(rows, fresh_output_bytes, args.bandwidth_prior_gbytes_per_s, split)
+        split_kernels, split_notes = fit_device(rows, fresh_output_bytes, args.bandwidth_prior_gbytes_per_s, split,
+                                                columns_per_task)
         splits[split.name] = {**split_figures(with_predictions(rows, split_kernels, split), split),
                               "fit_notes": split_notes}
     files.write_json(f"{stem}_agreement.json", {"data": str(args.data.resolve().relative_to(REPOSITORY)),

@@ -1,7 +1,7 @@
 """A GPU or CPU running one vendor library kernel per layer: dense (cuBLAS / MKL), CSR and BSR SpMM (cuSPARSE /
 MKL), or 2:4 semi-structured (cuSPARSELt). The time model is `accelsim.dataflows.library_kernels.kernel_models`
-(one object per kernel); what it reads from the layer's real weights (nonzeros, the busiest row chunk, nonzero
-blocks, whether the weight is 2:4) is `accelsim.dataflows.library_kernels.features`.
+(one object per kernel); what it reads from the layer's real weights (nonzeros, the densest row, nonzero blocks
+and the densest block row, whether the weight is 2:4) is `accelsim.dataflows.library_kernels.features`.
 
 This is an analytical model of library kernels, not a cycle walk of a GPU: its coefficients are fitted to, and
 checked against, real timings (validation/kernels/, `accelsim kernel-bench`), or come from datasheets (then the
@@ -41,7 +41,7 @@ class LibraryKernels:
         "memory_bandwidth", "load_imbalance", "fragmentation", "format_overhead",
         memory_bandwidth="time the memory roofline adds beyond the compute, and first-touch page faults of a "
                          "freshly mapped output (CPUs)",
-        load_imbalance="the busiest unit's extra work over an even share of the rows",
+        load_imbalance="the busiest unit's extra work over an even share: rows (tasks) too few or one too dense",
         fragmentation="tile and wave quantisation: partial tiles, a last wave that leaves units idle",
         format_overhead="per-entry index work of a sparse format, per-output row bookkeeping, packing panels",
         launch_overhead="the fixed cost of one library call: launch, heuristics, tail")
