@@ -36,6 +36,7 @@ from accelsim.report.study_files import StudyFiles
 HERE = Path(__file__).resolve().parent
 REPOSITORY = HERE.parents[1]
 ARCH_TEMPLATE = HERE / "cpu_arch_template.yaml"
+TEMPLATE_FIELDS = ("parameters_source", "parameters_measured", "kernels")
 
 
 FRESH_OUTPUT_BYTES = {"cpu": 32 * 2**20}  # glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64-bit Linux; GPUs: none
@@ -68,8 +69,13 @@ def fit_device(rows: list[dict], fresh_output_bytes: int | None = FRESH_OUTPUT_B
 
 def arch_yaml(kernels: DeviceKernels, data: Path, rows: int, template: Path = ARCH_TEMPLATE,
               notes: dict[str, list[str]] | None = None) -> str:
-    """The template arch (its `{kernels}` and `{parameters_source}` filled in) with the fitted parameters, each
-    kernel's fit notes as comments above it."""
+    """The template arch (its `{kernels}`, `{parameters_source}` and `{parameters_measured}` filled in) with the
+    fitted parameters, each kernel's fit notes as comments above it. Only this writes `parameters_measured: true`."""
+    text = template.read_text()
+    missing = ["{" + name + "}" for name in TEMPLATE_FIELDS if "{" + name + "}" not in text]
+    if missing:
+        needed = ", ".join("{" + name + "}" for name in TEMPLATE_FIELDS)
+        raise ValueError(f"{template}: an arch template needs {needed} to fill; missing {', '.join(missing)}")
     lines = []
     for kernel in LIBRARY_KERNELS.values():
         table = getattr(kernels, kernel.params_field)
@@ -84,7 +90,8 @@ def arch_yaml(kernels: DeviceKernels, data: Path, rows: int, template: Path = AR
     source = f"fitted by validation/kernels/report.py on the {rows} training rows of {data.relative_to(REPOSITORY)}"
     if kernels.fresh_output_bytes is not None:
         lines.append(f"    fresh_output_bytes: {kernels.fresh_output_bytes}")
-    return template.read_text().replace("{parameters_source}", source).replace("{kernels}", "\n".join(lines))
+    return (text.replace("{parameters_source}", source).replace("{parameters_measured}", "true")
+            .replace("{kernels}", "\n".join(lines)))
 
 
 def _number(value) -> str:
@@ -148,7 +155,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=HERE / "data" / "cpu.csv")
     parser.add_argument("--arch", default="cpu-xeon-2vcpu", help="name of the arch YAML to write")
     parser.add_argument("--template", type=Path,
-                        help="arch YAML with {kernels} and {parameters_source} to fill (needed for a GPU; "
+                        help="arch YAML with {kernels}, {parameters_source} and {parameters_measured} to fill "
+                             "(needed for a GPU; "
                              "default for a CPU dataset: cpu_arch_template.yaml)")
     parser.add_argument("--bandwidth-prior-gbytes-per-s", type=float,
                         help="the device's datasheet memory bandwidth: where no measured dense row is memory-bound, "
@@ -158,7 +166,8 @@ def main(argv: list[str] | None = None) -> None:
     device = json.loads(args.data.with_suffix(".provenance.json").read_text())
     if args.template is None and device["device_type"] != "cpu":
         parser.error(f"{args.data} was measured on a {device['device_type']} device ({device['device']}): give "
-                     f"--template, an arch YAML for it with {{kernels}} and {{parameters_source}} to fill")
+                     f"--template, an arch YAML for it with {{kernels}}, {{parameters_source}} and "
+                     f"{{parameters_measured}} to fill")
     args.template = args.template or ARCH_TEMPLATE
     fresh_output_bytes = FRESH_OUTPUT_BYTES.get(device["device_type"])
     columns_per_task = COLUMNS_PER_TASK[device["device_type"]]
