@@ -159,6 +159,9 @@ class _TileFit:
         self.bounds = [(1 / rate_high, 1 / rate_low), BOUNDS["launch_us"], BOUNDS["pack_ns_per_element"],
                        BOUNDS["ns_per_fresh_output"]]
         self.held = {} if fresh_output_bytes is not None else {"ns_per_fresh_output": 0.0}
+        # Every bandwidth's iteration starts with no row memory-bound: that linear fit is the same for all of them.
+        design = np.column_stack([self.compute_macs, self.others])
+        self.unbound = bounded_linear_fit(design, self.times, _TILED_NAMES, self.bounds, held=self.held)
         self.compute_only = self.solve(math.inf)
 
     def solve(self, bandwidth: float):
@@ -167,9 +170,12 @@ class _TileFit:
         bound = np.zeros(self.times.size, dtype=bool)
         result = None
         for _ in range(30):
-            design = np.column_stack([np.where(bound, 0.0, self.compute_macs), self.others])
-            values, _, notes = bounded_linear_fit(design, self.times - np.where(bound, memory_s, 0.0), _TILED_NAMES,
-                                                  self.bounds, held=self.held)
+            if bound.any():
+                design = np.column_stack([np.where(bound, 0.0, self.compute_macs), self.others])
+                values, _, notes = bounded_linear_fit(design, self.times - np.where(bound, memory_s, 0.0),
+                                                      _TILED_NAMES, self.bounds, held=self.held)
+            else:
+                values, _, notes = self.unbound
             predicted = np.maximum(values[0] * self.compute_macs, memory_s) + self.others @ values[1:]
             loss = float(np.mean((predicted / self.times - 1) ** 2))
             if result is None or loss < result[1]:
