@@ -189,3 +189,24 @@ def test_the_report_writes_parameters_measured_and_refuses_a_template_without_it
     template.write_text(report.ARCH_TEMPLATE.read_text().replace("  parameters_measured: {parameters_measured}\n", ""))
     with pytest.raises(ValueError, match=r"gpu_template.yaml: .*missing \{parameters_measured\}"):
         report.arch_yaml(kernels, VALIDATION / "data" / "cpu.csv", 10, template)
+
+
+def test_recompute_features_adds_columns_only_when_every_recorded_feature_recomputes():
+    # one linear layer, 4 rows of 0-3 nonzeros: recorded as kernel-bench wrote it before the features changed
+    recompute = _script("recompute_features")
+    from accelsim.workload import Layer
+
+    weight = np.array([[1.0, 2, 3, 0], [0, 0, 0, 0], [0, 5, 0, 0], [6, 0, 7, 0]])
+    layer = Layer("fc", "linear", np.ones((3, 4)), weight)
+    old = {column: "" for column in COLUMNS if column not in ("nnz_densest_row", "blocks_densest_row")}
+    old.update(model="m", scheme="s", batch="2", layer="fc", kernel="csr", dtype="fp32", m="6", reduction="4", k="4",
+               groups="1", nnz="6", density=repr(6 / 16), parallel_units="2", nonzero_blocks="0", is_2_4="False",
+               nnz_busiest_unit="3", median_s="1e-5")  # chunks rows 0-1 (3) and 2-3 (3); 16x16 blocks do not tile
+    row = recompute._checked_row(old, layer)
+    assert list(row) == list(COLUMNS)
+    assert (row["nnz_densest_row"], row["blocks_densest_row"], row["median_s"]) == (3, 0, "1e-5")
+    for name, wrong, said in (("nnz", "5", "recorded nnz = 5, recomputed 6"),
+                              ("m", "3", "recorded m = 3, recomputed 6"),
+                              ("nnz_busiest_unit", "4", "nnz_busiest_unit does not recompute")):
+        with pytest.raises(SystemExit, match=said):
+            recompute._checked_row({**old, name: wrong}, layer)
