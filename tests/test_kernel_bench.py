@@ -94,11 +94,11 @@ def test_bench_times_dense_and_csr_and_checks_them():
         assert 0 <= row["relative_error"] <= row["tolerance"] == kernels.TOLERANCE["fp32"]
         assert TINY.min_repeats <= row["repeats"] <= TINY.max_repeats and row["median_s"] > 0
         f = gemm_features(workload[row["layer"]], parallel_units=units)
-        names = ("m", "reduction", "k", "groups", "nnz", "nnz_busiest_unit", "parallel_units", "nonzero_blocks",
-                 "is_2_4")
+        names = ("m", "reduction", "k", "groups", "nnz", "nnz_densest_row", "parallel_units", "nonzero_blocks",
+                 "blocks_densest_row", "is_2_4")
         assert {name: row[name] for name in names} == {
-            name: getattr(f, name) for name in ("m", "reduction", "k", "groups", "nnz", "nnz_busiest_unit",
-                                                "parallel_units", "nonzero_blocks", "is_2_4")}
+            name: getattr(f, name) for name in ("m", "reduction", "k", "groups", "nnz", "nnz_densest_row",
+                                                "parallel_units", "nonzero_blocks", "blocks_densest_row", "is_2_4")}
         assert row["density"] == pytest.approx(f.density)
     # the attention product has no static weight: listed, not dropped
     assert result.skipped == [{"layer": "qk", "kernel": "all", "reason": result.skipped[0]["reason"]}]

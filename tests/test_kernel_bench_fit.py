@@ -4,17 +4,16 @@ them."""
 
 from __future__ import annotations
 
-import binascii
-
 import numpy as np
 import pytest
 
 from accelsim.dataflows.library_kernels.features import features_of_matrices
 from accelsim.dataflows.library_kernels.kernel_models import predict
 from accelsim.dataflows.library_kernels.params import DeviceKernels, RowSparseParams, TiledGemmParams
-from accelsim.kernel_bench.agreement import agreement, is_held_out
+from accelsim.kernel_bench.agreement import agreement
 from accelsim.kernel_bench.bench import COLUMNS
 from accelsim.kernel_bench.fit import features_from_row, fit_row_sparse, fit_tiled
+from accelsim.kernel_bench.splits import is_held_out, model_splits, shape_key
 
 CSR = RowSparseParams(launch_us=7.0, ns_per_output=0.3, ns_per_entry=1.5, ns_per_entry_column=0.2)
 BSR = RowSparseParams(launch_us=12.0, ns_per_output=0.1, ns_per_entry=4.0, ns_per_entry_column=0.05)
@@ -120,7 +119,7 @@ def test_agreement_is_perfect_when_predictions_equal_measurements():
             assert split["worst_ape"] == pytest.approx(0.0, abs=1e-12) and split["within_25_percent"] == 1.0
     sign = result["speedup_sign"]["all"]
     assert sign["pairs"] == 36 and sign["scored"] > 0 and sign["agreement"] == 1.0
-    (correlation,) = result["scheme_rank_correlation"].values()
+    (correlation,) = result["scheme_rank_correlation"]["all"].values()
     assert correlation["schemes"] == 3 and correlation["spearman"] == pytest.approx(1.0)
 
 
@@ -132,15 +131,57 @@ def test_agreement_sees_a_wrong_model():
         assert split["mape"] == pytest.approx(0.5) and split["within_25_percent"] == 0.0
 
 
-def test_held_out_is_a_deterministic_third_of_the_layers():
-    names = [f"block{i}.conv{j}" for i in range(100) for j in range(3)]
-    held = [is_held_out({"model": "resnet", "layer": name}) for name in names]
-    assert held == [is_held_out({"model": "resnet", "layer": name}) for name in names]
-    assert 0.25 < sum(held) / len(names) < 0.42
-    # the rule of the module docstring: CRC-32 of "model/layer" divisible by 3, whatever the scheme or kernel
-    assert held == [binascii.crc32(f"resnet/{name}".encode()) % 3 == 0 for name in names]
-    row = {"model": "resnet", "layer": names[0]}
-    assert is_held_out({**row, "scheme": "nm:2:4", "kernel": "csr"}) == is_held_out(row)
+def _crc32(data: bytes) -> int:
+    """CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) bit by bit: the reference for the split's hash."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0xEDB88320 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+# The shape split, frozen before any model was tuned on it (accelsim.kernel_bench.splits): every GEMM shape of the
+# committed grid (per-sample M x reduction x K x groups) and whether it is held out.
+FROZEN_SHAPES = {
+    "128x3072x768x1": True, "128x768x3072x1": False, "128x768x768x1": False, "1x768x768x1": True,  # bert-base
+    "12544x147x64x1": True, "196x1024x256x1": False, "196x1024x512x1": False, "196x2304x256x1": False,
+    "196x256x1024x1": False, "196x512x1024x1": False, "1x2048x1000x1": False, "3136x256x128x1": False,
+    "3136x256x64x1": False, "3136x576x64x1": True, "3136x64x256x1": False, "3136x64x64x1": False,
+    "49x1024x2048x1": True, "49x2048x512x1": False, "49x4608x512x1": True, "49x512x2048x1": False,
+    "784x1152x128x1": False, "784x128x512x1": False, "784x256x512x1": True, "784x512x128x1": False,
+    "784x512x256x1": False,
+}
+
+
+def test_crc32_reference_is_the_standard_one():
+    assert _crc32(b"123456789") == 0xCBF43926  # the CRC-32 check value of the standard
+
+
+def test_shape_split_holds_out_by_the_hash_of_the_per_sample_gemm():
+    for key, held in FROZEN_SHAPES.items():
+        assert (_crc32(key.encode()) % 3 == 0) == held, key
+        m, reduction, k, groups = key.split("x")
+        for batch in (1, 32):  # the same layer at any batch, under any scheme and kernel, on the same side
+            row = {"model": "any", "layer": "any", "m": str(int(m) * batch), "batch": str(batch),
+                   "reduction": reduction, "k": k, "groups": groups}
+            assert shape_key(row) == key
+            assert is_held_out(row) == is_held_out({**row, "scheme": "nm:2:4", "kernel": "bsr"}) == held, key
+    # resnet50 layer4.x.conv2 (49 pixels x 4608 x 512) is held out whole, BERT's 768 x 768 projections are not
+    assert FROZEN_SHAPES["49x4608x512x1"] and not FROZEN_SHAPES["128x768x768x1"]
+
+
+def test_shape_key_refuses_an_m_that_is_not_per_sample():
+    with pytest.raises(ValueError, match="not a multiple of batch 32"):
+        shape_key({"model": "x", "layer": "y", "m": "49", "batch": "32", "reduction": "8", "k": "4", "groups": "1"})
+
+
+def test_model_splits_train_on_one_model_and_test_on_the_others():
+    rows = [{"model": name} for name in ("resnet50", "bert-base", "resnet50")]
+    splits = model_splits(rows)
+    assert [s.name for s in splits] == ["train bert-base, test resnet50", "train resnet50, test bert-base"]
+    assert [[s.held_out(row) for row in rows] for s in splits] == [[True, False, True], [False, True, False]]
+    assert model_splits(rows[:1]) == []
 
 
 def test_tiled_fit_of_2_4_kernels_reproduces_their_times():

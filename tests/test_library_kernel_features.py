@@ -1,5 +1,5 @@
 """GemmFeatures read from real weights (accelsim.dataflows.library_kernels.features): the two reduction orders, nonzero
-blocks, N:M detection and the busiest row chunk, each checked against a hand-built expectation."""
+blocks, N:M detection, the densest row and block row, each checked against a hand-built expectation."""
 
 from __future__ import annotations
 
@@ -116,30 +116,36 @@ def _rows_with_counts(counts: list[int], width: int) -> np.ndarray:
     return matrix
 
 
-@pytest.mark.parametrize("units, busiest, imbalance", [
-    (1, 12, 1.0),
-    (2, 7, 7 / 6),        # array_split of 5 rows into [0:3], [3:5]: 5+1+1 = 7 vs 1+4 = 5; even share 6
-    (3, 6, 6 / 4),        # [0:2], [2:4], [4:5]: 6, 2, 4; even share 4
-    (8, 5, 5 / (12 / 8)),  # more units than rows: one row each, the 5-nonzero row is the busiest
-])
-def test_busiest_unit_takes_contiguous_row_chunks(units, busiest, imbalance):
+def test_densest_row_and_block_row_are_read_from_the_pattern():
+    # rows with 5, 1, 1, 1, 4 nonzeros of 6: the densest row holds 5, whatever the device's units
     matrix = _rows_with_counts([5, 1, 1, 1, 4], width=6)
-    f = features_of_matrices([matrix], [matrix], m=3, parallel_units=units, block=(1, 6))
-    assert (f.nnz, f.nnz_busiest_unit, f.k, f.reduction, f.groups) == (12, busiest, 5, 6, 1)
-    assert f.row_imbalance == pytest.approx(imbalance)
+    for units in (1, 2, 132):
+        f = features_of_matrices([matrix], [matrix], m=3, parallel_units=units, block=(1, 6))
+        assert (f.nnz, f.nnz_densest_row, f.k, f.reduction, f.groups, f.parallel_units) == (12, 5, 5, 6, 1, units)
+        assert f.nonzero_blocks == 5 and f.blocks_densest_row == 1  # 1x6 blocks: one per nonempty row
     assert f.density == pytest.approx(12 / 30)
     assert f.macs == 3 * 6 * 5
-    assert f.nonzero_blocks == 5  # 1x6 blocks: one per nonempty row
+    # 4 x 8 in 2 x 2 blocks: block row 0 (rows 0-1) has nonzero blocks at columns 0-1, 4-5 and 6-7; block row 1
+    # one, at columns 2-3 (both of its nonzeros); row 0 is the densest row, with 2
+    grid = np.zeros((4, 8))
+    grid[0, 0] = grid[0, 5] = grid[1, 7] = grid[2, 2] = grid[3, 3] = 1.0
+    f = features_of_matrices([grid], [grid], m=2, parallel_units=2, block=(2, 2))
+    assert (f.nonzero_blocks, f.blocks_densest_row, f.nnz_densest_row) == (4, 3, 2)
 
 
 def test_groups_add_up_and_empty_weight_is_balanced():
-    a = _rows_with_counts([3, 0, 0, 1], width=4)  # units=2: chunks 3 and 1 -> 3
-    b = _rows_with_counts([0, 1, 2, 2], width=4)  # chunks 1 and 4 -> 4
+    a = _rows_with_counts([3, 0, 0, 1], width=4)  # densest row 3
+    b = _rows_with_counts([0, 1, 2, 2], width=4)  # densest row 2
     f = features_of_matrices([a, b], [a, b], m=2, parallel_units=2, block=(2, 2))
-    assert (f.nnz, f.nnz_busiest_unit, f.groups) == (9, 7, 2)
+    assert (f.nnz, f.nnz_densest_row, f.groups) == (9, 3 + 2, 2)
+    # 2x2 blocks: a's block rows hold 2 blocks (columns 0-1 and 2-3 of rows 0-1) and 1; b's 1 and 1 (its nonzeros
+    # sit in columns 2-3): 5 in all, densest 2 + 1
+    assert (f.nonzero_blocks, f.blocks_densest_row) == (5, 3)
     assert f.density == pytest.approx(9 / 32)
     empty = features_of_matrices([np.zeros((4, 4))], [np.zeros((4, 4))], m=2, parallel_units=2)
-    assert empty.nnz == 0 and empty.row_imbalance == 1.0 and empty.density == 0.0
+    assert empty.nnz == empty.nnz_densest_row == empty.blocks_densest_row == 0 and empty.density == 0.0
+    untiled = features_of_matrices([a], [a], m=2, parallel_units=2, block=(3, 3))
+    assert untiled.nonzero_blocks == untiled.blocks_densest_row == 0
     with pytest.raises(ValueError, match="parallel_units"):
         features_of_matrices([a], [a], m=2, parallel_units=0)
 

@@ -1,5 +1,6 @@
 """The library-kernel time model (accelsim.dataflows.library_kernels.kernel_models) on hand-computed cases: tile and
-wave quantisation, the memory roofline, 2:4, CSR/BSR row-split costs and its error messages."""
+wave quantisation, the memory roofline, 2:4, CSR/BSR work split into row x column tasks, and its error messages.
+The work split's monotonicity is tests/test_library_kernel_work_split.py."""
 
 from __future__ import annotations
 
@@ -25,9 +26,9 @@ def shape(k, m, w, groups=1, units=2):
 
 
 def features(**overrides) -> GemmFeatures:
-    # rows with 4, 3, 2, 1 nonzeros of 8 split over 2 units: chunks 4+3 = 7 and 2+1 = 3
-    values = dict(m=5, reduction=8, k=4, groups=1, nnz=10, nnz_busiest_unit=7, parallel_units=2, block_rows=2,
-                  block_cols=4, nonzero_blocks=3, is_2_4=False)
+    # rows with 4, 3, 2, 1 nonzeros of 8: the densest holds 4; 2x4 blocks: 3 nonzero, 2 of them in one block row
+    values = dict(m=5, reduction=8, k=4, groups=1, nnz=10, nnz_densest_row=4, parallel_units=2, block_rows=2,
+                  block_cols=4, nonzero_blocks=3, blocks_densest_row=2, is_2_4=False)
     return GemmFeatures(**{**values, **overrides})
 
 
@@ -85,30 +86,67 @@ def test_2_4_halves_the_compute_and_the_weight_traffic():
 def test_csr_hand_case():
     kernels = DeviceKernels(csr={"fp32": ROW})
     t = predict(features(), "csr", "fp32", kernels)
-    # launch + outputs / units * ns + busiest unit * (per entry + per column * m)
-    expected = 2e-6 + 4 * 5 / 2 * 0.5 * NS + 7 * (3.0 + 0.25 * 5) * NS
-    assert t.total_s == pytest.approx(expected)
-    assert t.load_imbalance_s == pytest.approx((7 - 10 / 2) * (3.0 + 0.25 * 5) * NS)
-    assert t.busy_s == pytest.approx(10 / 2 * 0.25 * 5 * NS)
+    # one task per row (all 5 columns); per cost the busiest unit does the larger of an even share and one task:
+    # stream max(10 * 5 * 0.25 / 2, 4 * 5 * 0.25) = 6.25 ns, index max(10 * 3 / 2, 4 * 3) = 15 ns; outputs 4*5*0.5/2
+    assert t.busy_s == pytest.approx(6.25 * NS)
+    assert t.format_overhead_s == pytest.approx((5 + 15) * NS)
+    assert t.load_imbalance_s == 0.0
     assert t.launch_s == pytest.approx(2e-6)
+    assert t.total_s == pytest.approx(2e-6 + (5 + 6.25 + 15) * NS)
 
 
-def test_bsr_uses_blocks_and_block_width():
+def test_csr_with_more_units_than_the_rows_can_feed():
+    # 4 units: the even shares are 3.125 ns (stream) and 7.5 ns (index), but the densest row alone takes 5 and 12
+    kernels = DeviceKernels(csr={"fp32": ROW})
+    t = predict(features(parallel_units=4), "csr", "fp32", kernels)
+    assert t.busy_s == pytest.approx(3.125 * NS)
+    assert t.load_imbalance_s == pytest.approx((5 - 3.125 + 12 - 7.5) * NS)
+    assert t.total_s == pytest.approx(2e-6 + (4 * 5 * 0.5 / 4 + 5 + 12) * NS)
+
+
+def test_bsr_uses_blocks_block_rows_and_block_width():
     kernels = DeviceKernels(bsr={"fp32": ROW})
     t = predict(features(), "bsr", "fp32", kernels)
-    # busiest blocks = blocks / units * row imbalance (7 / (10 / 2)); each block-column is 2*4 = 8 MACs wide
-    busiest = 3 / 2 * (7 / 5)
-    expected = 2e-6 + 4 * 5 / 2 * 0.5 * NS + busiest * (3.0 + 0.25 * 8 * 5) * NS
-    assert t.total_s == pytest.approx(expected)
-    wider = predict(features(block_cols=8), "bsr", "fp32", kernels)
-    assert wider.total_s - t.total_s == pytest.approx(busiest * 0.25 * 8 * 5 * NS)
+    # 3 blocks of 2x4 = 8 values, the densest block row 2 of them: stream max(3*5*8*0.25/2 = 15, 2*5*8*0.25 = 20),
+    # index max(3*3/2 = 4.5, 2*3 = 6), outputs 5
+    assert t.busy_s == pytest.approx(15 * NS)
+    assert t.load_imbalance_s == pytest.approx((20 - 15 + 6 - 4.5) * NS)
+    assert t.total_s == pytest.approx(2e-6 + (5 + 20 + 6) * NS)
+    wider = predict(features(block_cols=8), "bsr", "fp32", kernels)  # 16 values a block: the stream doubles
+    assert wider.total_s - t.total_s == pytest.approx(20 * NS)
 
 
-def test_balanced_rows_have_no_imbalance():
-    kernels = DeviceKernels(csr={"fp32": ROW})
-    t = predict(features(nnz=10, nnz_busiest_unit=5), "csr", "fp32", kernels)
-    assert t.load_imbalance_s == 0.0
-    assert t.total_s == pytest.approx(2e-6 + 5 * NS + 5 * (3.0 + 1.25) * NS)
+GPU_ROW = RowSparseParams(launch_us=0, ns_per_output=0, ns_per_entry=1.0, ns_per_entry_column=0.5,
+                          columns_per_task=32)
+
+
+def _even(k: int, per_row: int, m: int, units: int = 132) -> GemmFeatures:
+    """k rows of `per_row` nonzeros each (an evenly spread weight)."""
+    return features(k=k, reduction=256, m=m, nnz=k * per_row, nnz_densest_row=per_row, parallel_units=units)
+
+
+def test_rows_times_column_tiles_on_132_units_hand_case():
+    kernels = DeviceKernels(csr={"fp32": GPU_ROW})
+    # K = 128 rows of 8 nonzeros, M = 16 (one 16-column task per row) on 132 units: the even stream share
+    # 128*8*16*0.5/132 = 62.06 ns is less than one task's 8*16*0.5 = 64 ns; index max(128*8/132, 8) = 8 ns
+    assert predict(_even(128, 8, 16), "csr", "fp32", kernels).total_s == pytest.approx(72 * NS)
+    # K = 132: the even share is exactly one task: the same 72 ns, not faster
+    assert predict(_even(132, 8, 16), "csr", "fp32", kernels).total_s == pytest.approx(72 * NS)
+    # K = 133: a third of a percent more work, a third of a percent more time (64 * 133/132 + 8 * 133/132)
+    assert predict(_even(133, 8, 16), "csr", "fp32", kernels).total_s == pytest.approx(72 * 133 / 132 * NS)
+    # M = 100: 4 tasks a row (32, 32, 32, 4 columns); 128 rows: stream 128*8*100*0.5/132, index 128*8*4/132
+    wide = predict(_even(128, 8, 100), "csr", "fp32", kernels)
+    assert wide.total_s == pytest.approx((128 * 8 * 100 * 0.5 + 128 * 8 * 4) / 132 * NS)
+    assert wide.load_imbalance_s == 0.0
+
+
+def test_halving_an_evenly_spread_weights_nonzeros_halves_the_stream():
+    kernels = DeviceKernels(csr={"fp32": GPU_ROW})
+    for k, m in ((128, 16), (128, 4096), (2048, 49)):
+        full, half = (predict(_even(k, per_row, m), "csr", "fp32", kernels) for per_row in (16, 8))
+        assert half.busy_s == pytest.approx(full.busy_s / 2)
+        assert half.busy_s + half.load_imbalance_s == pytest.approx((full.busy_s + full.load_imbalance_s) / 2)
+        assert half.total_s == pytest.approx(full.total_s / 2)  # no launch or output cost in these parameters
 
 
 def test_dense_and_2_4_predictions_use_the_dtype_bytes():
@@ -161,8 +199,8 @@ def test_fresh_output_pages_are_charged_only_above_the_threshold():
     from accelsim.dataflows.library_kernels.kernel_models import predict
     from accelsim.dataflows.library_kernels.params import DeviceKernels, RowSparseParams
 
-    f = GemmFeatures(m=8, reduction=4, k=4, groups=1, nnz=8, nnz_busiest_unit=4, parallel_units=2, block_rows=2,
-                     block_cols=2, nonzero_blocks=2, is_2_4=False)
+    f = GemmFeatures(m=8, reduction=4, k=4, groups=1, nnz=8, nnz_densest_row=2, parallel_units=2, block_rows=2,
+                     block_cols=2, nonzero_blocks=2, blocks_densest_row=1, is_2_4=False)
     params = RowSparseParams(launch_us=0, ns_per_output=0, ns_per_entry=0, ns_per_entry_column=0,
                              ns_per_fresh_output=10.0)
     fresh = predict(f, "csr", "fp32", DeviceKernels(csr={"fp32": params}, fresh_output_bytes=100))
@@ -185,21 +223,21 @@ def test_entry_column_curve_is_log_linear_in_the_size_of_x_and_flat_beyond_its_e
 def test_csr_stream_cost_follows_where_x_lives():
     # X is w x m fp32: 512 x 1024 x 4 B = 2 MiB, halfway (log scale) between the curve's 1 and 4 MiB points
     params = RowSparseParams(launch_us=0, ns_per_output=0, ns_per_entry=0, ns_per_entry_column={1.0: 0.1, 4.0: 0.3})
-    f = features(reduction=512, m=1024)  # 10 nonzeros, the busiest unit 7
+    f = features(reduction=512, m=1024)  # 10 nonzeros over 2 units: 5 each (the densest row, 4, is less)
     t = predict(f, "csr", "fp32", DeviceKernels(csr={"fp32": params}))
-    assert t.total_s == pytest.approx(7 * 1024 * 0.2 * NS)
+    assert t.total_s == pytest.approx(5 * 1024 * 0.2 * NS)
     assert t.busy_s == pytest.approx(10 / 2 * 1024 * 0.2 * NS)
     # the same layer in fp16 has a 1 MiB X: the cheaper point
     t16 = predict(f, "csr", "fp16", DeviceKernels(csr={"fp16": params}))
-    assert t16.total_s == pytest.approx(7 * 1024 * 0.1 * NS)
+    assert t16.total_s == pytest.approx(5 * 1024 * 0.1 * NS)
 
 
 def test_the_curve_reads_one_groups_x():
     # a grouped layer streams each group's own X: 2 groups of 512 x 1024 fp32 are 2 MiB each, not 4 MiB together
     params = RowSparseParams(launch_us=0, ns_per_output=0, ns_per_entry=0, ns_per_entry_column={1.0: 0.1, 4.0: 0.3})
-    f = features(reduction=512, m=1024, groups=2, nnz=20, nnz_busiest_unit=14)
+    f = features(reduction=512, m=1024, groups=2, nnz=20, nnz_densest_row=8)
     t = predict(f, "csr", "fp32", DeviceKernels(csr={"fp32": params}))
-    assert t.total_s == pytest.approx(14 * 1024 * 0.2 * NS)
+    assert t.total_s == pytest.approx(20 / 2 * 1024 * 0.2 * NS)
 
 
 @pytest.mark.parametrize("curve", [{}, {0.0: 0.1}, {1.0: -0.1}, -1.0, float("nan"), float("inf"),

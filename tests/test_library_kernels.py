@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from accelsim.arch_configs import load_arch
 from accelsim.cli import app
-from accelsim.dataflows.library_kernels.dataflow import LibraryKernels, predicted_time
+from accelsim.dataflows.library_kernels.dataflow import UNMEASURED_NOTE, LibraryKernels, predicted_time
 from accelsim.dataflows.library_kernels.features import gemm_features
 from accelsim.dataflows.library_kernels.kernel_models import predict
 from accelsim.pruning import apply, parse_scheme
@@ -105,7 +105,7 @@ def test_2_4_weight_runs_as_2_4_and_other_weights_run_dense_with_a_note():
     layer = make_layer("conv", "nm")
     arch = gpu_arch("2:4")
     result = LibraryKernels().simulate(layer, arch)
-    assert result.notes == ()
+    assert result.notes == (UNMEASURED_NOTE,)  # no fallback; only the datasheet caveat
     assert result.macs_issued == layer.macs // 2
     f = gemm_features(layer, parallel_units=132, block=(2, 4))
     assert result.cycles == int(np.ceil(predict(f, "2:4", "fp16", arch.dataflow.config.kernels).total_s
@@ -164,9 +164,25 @@ def test_h200_per_entry_costs_are_below_h100s():
     assert predicted_time(layer, h200).total_s < predicted_time(layer, h100).total_s
 
 
+@pytest.mark.parametrize("name", ["h100-sxm", "h200"])
+def test_datasheet_archs_say_on_every_layer_that_they_are_unmeasured(name):
+    arch = gpu_arch("csr", name)
+    assert arch.dataflow.config.parameters_measured is False
+    for op in ("conv", "linear", "matmul"):
+        assert UNMEASURED_NOTE in LibraryKernels().simulate(make_layer(op, "block"), arch).notes
+    assert "latency and energy are unvalidated" in UNMEASURED_NOTE
+
+
+def test_the_fitted_cpu_arch_carries_no_caveat():
+    arch = load_arch("cpu-xeon-2vcpu")
+    assert arch.dataflow.config.parameters_measured is True
+    assert UNMEASURED_NOTE not in LibraryKernels().simulate(make_layer("linear", "block"), arch).notes
+
+
 @pytest.mark.usefixtures("digits_cache")
 def test_accelsim_run_on_h100():
     result = CliRunner().invoke(app, ["run", "--arch", "h100-sxm", "--model", "digits-cnn", "--prune",
                                       "unstructured:0.8"])
     assert result.exit_code == 0, result.output
     assert "h100-sxm" in result.output and "total (4 layers)" in result.output
+    assert "datasheet-derived" in " ".join(result.output.split())  # the caveat, however the terminal wraps it

@@ -1,14 +1,14 @@
-"""How well a device's kernel model predicts measured kernel times: per-kernel MAPE and worst case on held-out
-rows, the sign of the sparse-vs-dense speedup, and the rank correlation of pruning schemes.
+"""How well a device's kernel model predicts measured kernel times: per-kernel MAPE and worst case on held-out rows,
+the sign of the sparse-vs-dense speedup, and the rank correlation of pruning schemes.
 
-Rows are kernel-bench CSV rows (`accelsim.kernel_bench.bench.COLUMNS`). A row is held out from fitting when the CRC-32
-of "model/layer" is divisible by 3: a fixed third of the layers, the same for every scheme, batch and kernel, so the fit
-never sees any timing of a held-out layer. Dense kernels are timed once per layer (scheme "none"): a sparse row's
-speedup is that layer's dense fp32 time over its own, measured and predicted alike."""
+Rows are kernel-bench CSV rows (`accelsim.kernel_bench.bench.COLUMNS`). Which rows are held out from the fit is a
+`Split` (`accelsim.kernel_bench.splits`): by GEMM shape (the default, what the committed arch is fitted on), or
+from one model to another. Dense kernels are timed once per layer (scheme "none"): a sparse row's speedup is that
+layer's dense fp32 time over its own, measured and predicted alike; a held-out sparse row's dense row is held out
+too under every split (both follow the layer's shape and model)."""
 
 from __future__ import annotations
 
-import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
@@ -18,13 +18,10 @@ from scipy.stats import spearmanr
 from accelsim.dataflows.library_kernels.kernel_models import predict
 from accelsim.dataflows.library_kernels.params import DeviceKernels
 from accelsim.kernel_bench.fit import features_from_row
+from accelsim.kernel_bench.splits import SHAPE_SPLIT, Split
 
 SPEEDUP_MARGIN = 0.10
 """Speedups within 10% of 1 are ties: their sign is not scored (the issue's rule)."""
-
-
-def is_held_out(row: Mapping) -> bool:
-    return zlib.crc32(f"{row['model']}/{row['layer']}".encode()) % 3 == 0
 
 
 def kernel_label(row: Mapping) -> str:
@@ -36,21 +33,22 @@ def predicted_seconds(row: Mapping, kernels: DeviceKernels) -> float:
     return predict(features_from_row(row), row["kernel"], row["dtype"], kernels).total_s
 
 
-def with_predictions(rows: Iterable[Mapping], kernels: DeviceKernels) -> list[dict]:
-    """Each row with `predicted_s`, `measured_s` (its median, as a number) and `held_out`."""
+def with_predictions(rows: Iterable[Mapping], kernels: DeviceKernels, split: Split = SHAPE_SPLIT) -> list[dict]:
+    """Each row with `predicted_s`, `measured_s` (its median, as a number) and `held_out` (under `split`)."""
     return [dict(row, predicted_s=predicted_seconds(row, kernels), measured_s=float(row["median_s"]),
-                 held_out=is_held_out(row)) for row in rows]
+                 held_out=split.held_out(row)) for row in rows]
 
 
-def agreement(rows: Iterable[Mapping], kernels: DeviceKernels) -> dict:
+def agreement(rows: Iterable[Mapping], kernels: DeviceKernels, split: Split = SHAPE_SPLIT) -> dict:
     """The agreement figures of `rows` under `kernels` (see the module docstring), as a JSON-ready dict."""
-    return agreement_of(with_predictions(rows, kernels))
+    return agreement_of(with_predictions(rows, kernels, split))
 
 
 def agreement_of(rows: list[dict]) -> dict:
-    """The agreement figures of rows that already carry their predictions (`with_predictions`)."""
+    """The agreement figures of rows that already carry their predictions and `held_out` (`with_predictions`)."""
     return {"per_kernel": _per_kernel(rows), "speedup_sign": _speedup_sign(rows),
-            "scheme_rank_correlation": _rank_correlation(rows)}
+            "scheme_rank_correlation": {"held_out": _rank_correlation([r for r in rows if r["held_out"]]),
+                                        "all": _rank_correlation(rows)}}
 
 
 def _per_kernel(rows: list[dict]) -> dict:
@@ -58,8 +56,8 @@ def _per_kernel(rows: list[dict]) -> dict:
     for label in sorted({kernel_label(row) for row in rows}):
         mine = [row for row in rows if kernel_label(row) == label]
         entry = {}
-        for split, chosen in (("held_out", [r for r in mine if is_held_out(r)]),
-                              ("training", [r for r in mine if not is_held_out(r)])):
+        for split, chosen in (("held_out", [r for r in mine if r["held_out"]]),
+                              ("training", [r for r in mine if not r["held_out"]])):
             errors = np.array([abs(r["predicted_s"] / r["measured_s"] - 1) for r in chosen])
             if not len(errors):
                 continue
@@ -89,7 +87,7 @@ def speedup_pairs(rows: list[dict]) -> list[dict]:
 def _speedup_sign(rows: list[dict]) -> dict:
     result = {}
     pairs = speedup_pairs(rows)
-    for split, chosen in (("all", pairs), ("held_out", [p for p in pairs if is_held_out(p)])):
+    for split, chosen in (("all", pairs), ("held_out", [p for p in pairs if p["held_out"]])):
         scored = [p for p in chosen if abs(p["measured_speedup"] - 1) > SPEEDUP_MARGIN]
         right = [p for p in scored if (p["measured_speedup"] > 1) == (p["predicted_speedup"] > 1)]
         result[split] = {"pairs": len(chosen), "scored": len(scored), "right": len(right),
@@ -98,7 +96,8 @@ def _speedup_sign(rows: list[dict]) -> dict:
 
 
 def _rank_correlation(rows: list[dict]) -> dict:
-    """Spearman correlation over schemes of the network's total time, per (model, batch, sparse kernel)."""
+    """Spearman correlation over schemes of the total time of `rows`, per (model, batch, sparse kernel) with at
+    least 3 schemes."""
     totals: dict[tuple, dict[str, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0.0]))
     for row in rows:
         if row["kernel"] != "dense":

@@ -22,8 +22,8 @@ from accelsim.kernel_bench.timer import TimingPolicy, time_call
 from accelsim.workload import Layer, Workload
 
 COLUMNS = ("model", "scheme", "batch", "layer", "op", "kernel", "dtype", "block", "device", "m", "reduction", "k",
-           "groups", "nnz", "density", "nnz_busiest_unit", "parallel_units", "nonzero_blocks", "is_2_4",
-           "median_s", "min_s", "q1_s", "q3_s", "repeats", "input_copies", "relative_error", "tolerance")
+           "groups", "nnz", "density", "nnz_densest_row", "parallel_units", "nonzero_blocks", "blocks_densest_row",
+           "is_2_4", "median_s", "min_s", "q1_s", "q3_s", "repeats", "input_copies", "relative_error", "tolerance")
 
 
 def read_timings(path: Path) -> list[dict]:

@@ -28,7 +28,8 @@ from accelsim.dataflows.library_kernels.features import GemmFeatures
 from accelsim.dataflows.library_kernels.kernel_models import fresh_outputs, predict
 from accelsim.dataflows.library_kernels.params import VALUE_BYTES, DeviceKernels, RowSparseParams, TiledGemmParams
 
-FEATURE_FIELDS = ("m", "reduction", "k", "groups", "nnz", "nnz_busiest_unit", "parallel_units", "nonzero_blocks")
+FEATURE_FIELDS = ("m", "reduction", "k", "groups", "nnz", "nnz_densest_row", "parallel_units", "nonzero_blocks",
+                  "blocks_densest_row")
 TILE_CANDIDATES = (8, 16, 32, 64, 128, 256)
 # Points of the entry x column cost curve, MiB of X: every factor of 4 from well inside a 2 MiB L2 to the largest
 # im2col input of the grid (resnet50 conv1 at batch 32, 225 MiB).
@@ -72,10 +73,11 @@ def features_from_row(row: Mapping) -> GemmFeatures:
 
 
 def fit_row_sparse(rows: Iterable[Mapping], kernel: str, fresh_output_bytes: int | None = None,
-                   input_mib_knots: Sequence[float] = INPUT_MIB_KNOTS) -> Fit:
+                   input_mib_knots: Sequence[float] = INPUT_MIB_KNOTS, columns_per_task: int | None = None) -> Fit:
     """CSR or BSR coefficients from measured rows of that kernel; the entry x column cost as a curve over the
     size of X with points at `input_mib_knots` (a point no measured X comes near is left out: the curve stays
-    flat beyond the data)."""
+    flat beyond the data). `columns_per_task` is the library's work split, given, not fitted
+    (`RowSparseParams.columns_per_task`)."""
     rows = list(rows)
     if len(rows) < 5:
         raise ValueError(f"fitting {kernel} needs at least 5 measured rows, got {len(rows)}")
@@ -85,9 +87,10 @@ def fit_row_sparse(rows: Iterable[Mapping], kernel: str, fresh_output_bytes: int
     # with that coefficient 1 and the rest 0.
     scalars = ("launch_us", "ns_per_output", "ns_per_entry", "ns_per_fresh_output")
     zero = dict.fromkeys(scalars, 0.0)
-    basis = [RowSparseParams(**{**zero, name: 1.0}, ns_per_entry_column=0.0) for name in scalars]
-    basis += [RowSparseParams(**zero, ns_per_entry_column={mib: float(mib == knot) for mib in input_mib_knots})
-              for knot in input_mib_knots]
+    basis = [RowSparseParams(**{**zero, name: 1.0}, ns_per_entry_column=0.0, columns_per_task=columns_per_task)
+             for name in scalars]
+    basis += [RowSparseParams(**zero, ns_per_entry_column={mib: float(mib == knot) for mib in input_mib_knots},
+                              columns_per_task=columns_per_task) for knot in input_mib_knots]
     design = np.array([[predict(features_from_row(row), kernel, row["dtype"],
                                 DeviceKernels(**{kernel: {row["dtype"]: params}},
                                               fresh_output_bytes=fresh_output_bytes)).total_s
@@ -104,7 +107,7 @@ def fit_row_sparse(rows: Iterable[Mapping], kernel: str, fresh_output_bytes: int
              zip(input_mib_knots, values[len(scalars):], informed_knots, strict=True) if used}
     notes = [note for note in notes if not note.startswith("ns_per_entry_column@") or "bound" in note]
     params = RowSparseParams(**{name: float(value) for name, value in zip(scalars, values[:len(scalars)], strict=True)},
-                             ns_per_entry_column=curve)
+                             ns_per_entry_column=curve, columns_per_task=columns_per_task)
     return Fit(params, tuple(notes), loss)
 
 
@@ -156,6 +159,9 @@ class _TileFit:
         self.bounds = [(1 / rate_high, 1 / rate_low), BOUNDS["launch_us"], BOUNDS["pack_ns_per_element"],
                        BOUNDS["ns_per_fresh_output"]]
         self.held = {} if fresh_output_bytes is not None else {"ns_per_fresh_output": 0.0}
+        # Every bandwidth's iteration starts with no row memory-bound: that linear fit is the same for all of them.
+        design = np.column_stack([self.compute_macs, self.others])
+        self.unbound = bounded_linear_fit(design, self.times, _TILED_NAMES, self.bounds, held=self.held)
         self.compute_only = self.solve(math.inf)
 
     def solve(self, bandwidth: float):
@@ -164,9 +170,12 @@ class _TileFit:
         bound = np.zeros(self.times.size, dtype=bool)
         result = None
         for _ in range(30):
-            design = np.column_stack([np.where(bound, 0.0, self.compute_macs), self.others])
-            values, _, notes = bounded_linear_fit(design, self.times - np.where(bound, memory_s, 0.0), _TILED_NAMES,
-                                                  self.bounds, held=self.held)
+            if bound.any():
+                design = np.column_stack([np.where(bound, 0.0, self.compute_macs), self.others])
+                values, _, notes = bounded_linear_fit(design, self.times - np.where(bound, memory_s, 0.0),
+                                                      _TILED_NAMES, self.bounds, held=self.held)
+            else:
+                values, _, notes = self.unbound
             predicted = np.maximum(values[0] * self.compute_macs, memory_s) + self.others @ values[1:]
             loss = float(np.mean((predicted / self.times - 1) ** 2))
             if result is None or loss < result[1]:

@@ -1,13 +1,15 @@
 """Fit a device's kernel model to the training rows of its measured timings, write the fitted arch, and report how
 well it predicts: per-kernel MAPE and worst case on held-out rows, speedup-sign agreement, rank correlation of
-schemes, and plots.
+schemes, and plots. The arch is fitted on the GEMM-shape split's training rows; each model-to-model split
+(`accelsim.kernel_bench.splits`) is refitted on its own training rows and reported beside it.
 
     python validation/kernels/report.py --data validation/kernels/data/cpu.csv --arch cpu-xeon-2vcpu
     python validation/kernels/report.py --data validation/kernels/data/nvidia-h200.csv --arch h200 \
         --template validation/kernels/h200_arch_template.yaml   # write the template first (from h200.yaml)
 
 writes arch_configs/<arch>.yaml (the fitted parameters) and validation/kernels/results/<stem>_*:
-agreement JSON (what tests/test_kernel_validation.py recomputes), per-row predictions CSV, two figures.
+agreement JSON (every split's figures, what tests/test_kernel_validation.py recomputes), per-row predictions CSV
+(shape split), two figures.
 """
 
 from __future__ import annotations
@@ -19,28 +21,37 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 from matplotlib import ticker
+from rich.console import Console
+from rich.table import Table
 
 from accelsim.arch_configs import load_arch
 from accelsim.dataflows.library_kernels.kernel_models import LIBRARY_KERNELS
 from accelsim.dataflows.library_kernels.params import DeviceKernels
-from accelsim.kernel_bench.agreement import agreement_of, is_held_out, kernel_label, speedup_pairs, with_predictions
+from accelsim.kernel_bench.agreement import agreement_of, kernel_label, speedup_pairs, with_predictions
 from accelsim.kernel_bench.bench import read_timings
 from accelsim.kernel_bench.fit import fit_row_sparse, fit_tiled
+from accelsim.kernel_bench.splits import SHAPE_SPLIT, Split, model_splits
 from accelsim.report.study_files import StudyFiles
 
 HERE = Path(__file__).resolve().parent
 REPOSITORY = HERE.parents[1]
 ARCH_TEMPLATE = HERE / "cpu_arch_template.yaml"
+TEMPLATE_FIELDS = ("parameters_source", "parameters_measured", "kernels")
 
 
 FRESH_OUTPUT_BYTES = {"cpu": 32 * 2**20}  # glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64-bit Linux; GPUs: none
+# The sparse kernels' work split, given to the fit (RowSparseParams.columns_per_task): MKL's threads share out rows
+# (its split is not documented; with 2 threads and 64 or more rows the columns need no splitting); a GPU row-split
+# SpMM gives each warp one row and 32 columns.
+COLUMNS_PER_TASK = {"cpu": None, "cuda": 32}
 
 
 def fit_device(rows: list[dict], fresh_output_bytes: int | None = FRESH_OUTPUT_BYTES["cpu"],
-               bandwidth_prior_gbytes_per_s: float | None = None) -> tuple[DeviceKernels, dict[str, list[str]]]:
-    """Fit every (kernel, dtype) present in the training rows: the parameters, and per "kernel.dtype" the notes of
-    what the fit held fixed or pinned at a bound."""
-    train = [row for row in rows if not is_held_out(row)]
+               bandwidth_prior_gbytes_per_s: float | None = None, split: Split = SHAPE_SPLIT,
+               columns_per_task: int | None = COLUMNS_PER_TASK["cpu"]) -> tuple[DeviceKernels, dict[str, list[str]]]:
+    """Fit every (kernel, dtype) present in the training rows of `split`: the parameters, and per "kernel.dtype"
+    the notes of what the fit held fixed or pinned at a bound."""
+    train = split.training(rows)
     fitted: dict[str, dict] = {kernel.params_field: {} for kernel in LIBRARY_KERNELS.values()}
     notes: dict[str, list[str]] = {}
     for name, kernel in LIBRARY_KERNELS.items():
@@ -50,7 +61,7 @@ def fit_device(rows: list[dict], fresh_output_bytes: int | None = FRESH_OUTPUT_B
                 fit = fit_tiled(mine, dtype, fresh_output_bytes=fresh_output_bytes, sparse_2_4=name == "2:4",
                                 bandwidth_prior_gbytes_per_s=bandwidth_prior_gbytes_per_s)
             else:
-                fit = fit_row_sparse(mine, name, fresh_output_bytes)
+                fit = fit_row_sparse(mine, name, fresh_output_bytes, columns_per_task=columns_per_task)
             fitted[kernel.params_field][dtype] = fit.params
             notes[f"{name}.{dtype}"] = list(fit.notes)
     return DeviceKernels(**fitted, fresh_output_bytes=fresh_output_bytes), notes
@@ -58,8 +69,13 @@ def fit_device(rows: list[dict], fresh_output_bytes: int | None = FRESH_OUTPUT_B
 
 def arch_yaml(kernels: DeviceKernels, data: Path, rows: int, template: Path = ARCH_TEMPLATE,
               notes: dict[str, list[str]] | None = None) -> str:
-    """The template arch (its `{kernels}` and `{parameters_source}` filled in) with the fitted parameters, each
-    kernel's fit notes as comments above it."""
+    """The template arch (its `{kernels}`, `{parameters_source}` and `{parameters_measured}` filled in) with the
+    fitted parameters, each kernel's fit notes as comments above it. Only this writes `parameters_measured: true`."""
+    text = template.read_text()
+    missing = ["{" + name + "}" for name in TEMPLATE_FIELDS if "{" + name + "}" not in text]
+    if missing:
+        needed = ", ".join("{" + name + "}" for name in TEMPLATE_FIELDS)
+        raise ValueError(f"{template}: an arch template needs {needed} to fill; missing {', '.join(missing)}")
     lines = []
     for kernel in LIBRARY_KERNELS.values():
         table = getattr(kernels, kernel.params_field)
@@ -68,12 +84,14 @@ def arch_yaml(kernels: DeviceKernels, data: Path, rows: int, template: Path = AR
         for dtype, params in table.items():
             for note in (notes or {}).get(f"{kernel.name}.{dtype}", []):
                 lines.append(f"      # fit: {note}")
-            values = ", ".join(f"{key}: {_number(value)}" for key, value in params.model_dump().items())
+            values = ", ".join(f"{key}: {_number(value)}" for key, value in params.model_dump().items()
+                               if value is not None)
             lines.append(f"      {dtype}: {{{values}}}")
     source = f"fitted by validation/kernels/report.py on the {rows} training rows of {data.relative_to(REPOSITORY)}"
     if kernels.fresh_output_bytes is not None:
         lines.append(f"    fresh_output_bytes: {kernels.fresh_output_bytes}")
-    return template.read_text().replace("{parameters_source}", source).replace("{kernels}", "\n".join(lines))
+    return (text.replace("{parameters_source}", source).replace("{parameters_measured}", "true")
+            .replace("{kernels}", "\n".join(lines)))
 
 
 def _number(value) -> str:
@@ -87,7 +105,7 @@ def plot_predicted_vs_measured(rows: list[dict], title: str):
     figure, axes = plt.subplots(1, len(labels), figsize=(5 * len(labels), 4.6), squeeze=False)
     for axis, label in zip(axes[0], labels, strict=True):
         for held, colour, name in ((False, "tab:blue", "training"), (True, "tab:orange", "held out")):
-            mine = [r for r in rows if kernel_label(r) == label and is_held_out(r) == held]
+            mine = [r for r in rows if kernel_label(r) == label and r["held_out"] == held]
             axis.scatter([r["measured_s"] * 1e3 for r in mine], [r["predicted_s"] * 1e3 for r in mine], s=7,
                          alpha=0.6, color=colour, label=f"{name} ({len(mine)})")
         low = min(min(r["measured_s"], r["predicted_s"]) for r in rows if kernel_label(r) == label) * 1e3
@@ -137,7 +155,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=HERE / "data" / "cpu.csv")
     parser.add_argument("--arch", default="cpu-xeon-2vcpu", help="name of the arch YAML to write")
     parser.add_argument("--template", type=Path,
-                        help="arch YAML with {kernels} and {parameters_source} to fill (needed for a GPU; "
+                        help="arch YAML with {kernels}, {parameters_source} and {parameters_measured} to fill "
+                             "(needed for a GPU; "
                              "default for a CPU dataset: cpu_arch_template.yaml)")
     parser.add_argument("--bandwidth-prior-gbytes-per-s", type=float,
                         help="the device's datasheet memory bandwidth: where no measured dense row is memory-bound, "
@@ -147,21 +166,29 @@ def main(argv: list[str] | None = None) -> None:
     device = json.loads(args.data.with_suffix(".provenance.json").read_text())
     if args.template is None and device["device_type"] != "cpu":
         parser.error(f"{args.data} was measured on a {device['device_type']} device ({device['device']}): give "
-                     f"--template, an arch YAML for it with {{kernels}} and {{parameters_source}} to fill")
+                     f"--template, an arch YAML for it with {{kernels}}, {{parameters_source}} and "
+                     f"{{parameters_measured}} to fill")
     args.template = args.template or ARCH_TEMPLATE
-    kernels, fit_notes = fit_device(rows, FRESH_OUTPUT_BYTES.get(device["device_type"]),
-                                    args.bandwidth_prior_gbytes_per_s)
-    training_rows = sum(not is_held_out(row) for row in rows)
+    fresh_output_bytes = FRESH_OUTPUT_BYTES.get(device["device_type"])
+    columns_per_task = COLUMNS_PER_TASK[device["device_type"]]
+    kernels, fit_notes = fit_device(rows, fresh_output_bytes, args.bandwidth_prior_gbytes_per_s,
+                                    columns_per_task=columns_per_task)
+    training_rows = len(SHAPE_SPLIT.training(rows))
     arch_path = REPOSITORY / "arch_configs" / f"{args.arch}.yaml"
     arch_path.write_text(arch_yaml(kernels, args.data.resolve(), training_rows, args.template, fit_notes))
     print(f"wrote {arch_path}")
     kernels = load_arch(str(arch_path)).dataflow.config.kernels  # as written (4 significant digits), as CI reads it
     stem = args.data.stem
     files = StudyFiles(HERE / "results", REPOSITORY)
-    predicted = with_predictions(rows, kernels)
-    figures = agreement_of(predicted)
+    predicted = with_predictions(rows, kernels, SHAPE_SPLIT)
+    splits = {SHAPE_SPLIT.name: split_figures(predicted, SHAPE_SPLIT)}
+    for split in model_splits(rows):
+        split_kernels, split_notes = fit_device(rows, fresh_output_bytes, args.bandwidth_prior_gbytes_per_s, split,
+                                                columns_per_task)
+        splits[split.name] = {**split_figures(with_predictions(rows, split_kernels, split), split),
+                              "fit_notes": split_notes}
     files.write_json(f"{stem}_agreement.json", {"data": str(args.data.resolve().relative_to(REPOSITORY)),
-                                                "arch": args.arch, "fit_notes": fit_notes, **figures})
+                                                "arch": args.arch, "fit_notes": fit_notes, "splits": splits})
     files.write_csv(f"{stem}_predictions.csv", predicted)
     name = device["device"]
     files.save_figure(plot_predicted_vs_measured(predicted, f"{name}: predicted vs measured kernel time"),
@@ -171,7 +198,33 @@ def main(argv: list[str] | None = None) -> None:
     for label, notes in fit_notes.items():
         for note in notes:
             print(f"{label}: {note}")
-    print(json.dumps(figures, indent=1))
+    print_summary(splits)
+
+
+def split_figures(predicted: list[dict], split: Split) -> dict:
+    """A split's rule, its row counts and its agreement figures (rows carry their predictions under `split`)."""
+    held = sum(row["held_out"] for row in predicted)
+    return {"description": split.description, "training_rows": len(predicted) - held, "held_out_rows": held,
+            **agreement_of(predicted)}
+
+
+def print_summary(splits: dict[str, dict]) -> None:
+    table = Table(title="held-out agreement per split")
+    for column in ("split", "kernel", "held-out rows", "MAPE", "within 25 %"):
+        table.add_column(column, justify="left" if column in ("split", "kernel") else "right")
+    for name, figures in splits.items():
+        for label, entry in figures["per_kernel"].items():
+            held = entry.get("held_out")
+            if held:
+                table.add_row(name, label, f"{held['rows']:,}", f"{held['mape']:.1%}",
+                              f"{held['within_25_percent']:.0%}")
+        sign = figures["speedup_sign"]["held_out"]
+        ranks = [cell["spearman"] for cell in figures["scheme_rank_correlation"]["held_out"].values()]
+        table.add_row(name, "speedup sign", f"{sign['scored']:,}", "", f"{sign['agreement']:.1%} right")
+        if ranks:
+            table.add_row(name, "scheme rank (Spearman)", f"{len(ranks)} cells", "",
+                          f"{min(ranks):.2f} to {max(ranks):.2f}")
+    Console().print(table)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
 """A GPU or CPU running one vendor library kernel per layer: dense (cuBLAS / MKL), CSR and BSR SpMM (cuSPARSE /
 MKL), or 2:4 semi-structured (cuSPARSELt). The time model is `accelsim.dataflows.library_kernels.kernel_models`
-(one object per kernel); what it reads from the layer's real weights (nonzeros, the busiest row chunk, nonzero
-blocks, whether the weight is 2:4) is `accelsim.dataflows.library_kernels.features`.
+(one object per kernel); what it reads from the layer's real weights (nonzeros, the densest row, nonzero blocks
+and the densest block row, whether the weight is 2:4) is `accelsim.dataflows.library_kernels.features`.
 
 This is an analytical model of library kernels, not a cycle walk of a GPU: its coefficients are fitted to, and
-checked against, real timings (validation/kernels/, `accelsim kernel-bench`), or come from datasheets (then the
-run says so). Cycles are the predicted time at the arch's clock; the time's parts are reported as stall causes.
+checked against, real timings (validation/kernels/, `accelsim kernel-bench`), or come from datasheets: then
+`parameters_measured` is false and every layer's notes say that its latency and energy are unvalidated. Cycles are
+the predicted time at the arch's clock; the time's parts are reported as stall causes.
 
 With `compute_output` the layer's output is computed from the format's own stored entries (CSR rows, BSR
 blocks, 2:4 kept pairs), so a test can check that the entries the time was charged for are the whole product.
@@ -28,6 +29,8 @@ from accelsim.reference import effectual_macs
 from accelsim.results import ActionCounts, LayerResult, Metric, common_causes
 from accelsim.workload import Layer
 
+UNMEASURED_NOTE = ("device parameters are datasheet-derived, not fitted to measured timings of this device: "
+                   "latency and energy are unvalidated estimates (docs/kernels.md)")
 # TimeBreakdown part -> the stall cause it is reported as.
 _CAUSES = {"fragmentation_s": "fragmentation", "memory_bandwidth_s": "memory_bandwidth",
            "load_imbalance_s": "load_imbalance", "format_overhead_s": "format_overhead", "launch_s": "launch_overhead"}
@@ -41,7 +44,7 @@ class LibraryKernels:
         "memory_bandwidth", "load_imbalance", "fragmentation", "format_overhead",
         memory_bandwidth="time the memory roofline adds beyond the compute, and first-touch page faults of a "
                          "freshly mapped output (CPUs)",
-        load_imbalance="the busiest unit's extra work over an even share of the rows",
+        load_imbalance="the busiest unit's extra work over an even share: rows (tasks) too few or one too dense",
         fragmentation="tile and wave quantisation: partial tiles, a last wave that leaves units idle",
         format_overhead="per-entry index work of a sparse format, per-output row bookkeeping, packing panels",
         launch_overhead="the fixed cost of one library call: launch, heuristics, tail")
@@ -63,6 +66,9 @@ class LibraryKernels:
         """The device's parameters per kernel and dtype (see accelsim.dataflows.library_kernels.params)."""
         parameters_source: str = ""
         """Where the parameters come from: a datasheet, or the fit that produced them (for reports)."""
+        parameters_measured: bool = False
+        """True only for parameters fitted to measured timings of this device: validation/kernels/report.py writes
+        it into the arch it generates. False (datasheet peaks x assumed efficiencies): every run says so."""
 
     def check_arch(self, arch: Arch) -> None:
         config: LibraryKernels.Config = arch.dataflow.config
@@ -77,6 +83,8 @@ class LibraryKernels:
     def simulate(self, layer: Layer, arch: Arch, *, compute_output: bool = False) -> LayerResult:
         config: LibraryKernels.Config = arch.dataflow.config
         features, kernel, time, notes = _layer_time(layer, config)
+        if not config.parameters_measured:
+            notes = (*notes, UNMEASURED_NOTE)
         cycles = max(1, math.ceil(time.total_s * arch.clock_hz))
         stalls = {cause: int(getattr(time, part) * arch.clock_hz) for part, cause in _CAUSES.items()}
         issued = kernel.macs_issued(features)

@@ -11,9 +11,10 @@ The reduction is ordered two ways, and the order matters for structure, not for 
   semi-structured kernels read this view.
 Rows (output channels) are the same in both, so CSR's per-row counts do not depend on the order.
 
-The features are measured on the pattern itself: nonzeros, the busiest share when the rows are split into
-`parallel_units` contiguous chunks (how MKL's threads and cuSPARSE's row partition see imbalance), nonzero blocks
-of a given size, and whether the weight really is 2:4.
+The features are measured on the pattern itself and do not depend on the device: nonzeros and those of the densest
+row, nonzero blocks of a given size and those of the densest block row, and whether the weight really is 2:4. How a
+library shares rows (and columns of X) out over a device's units is the kernel model's business
+(`accelsim.dataflows.library_kernels.kernel_models.row_sparse_time`); the densest row bounds its smallest task.
 """
 
 from __future__ import annotations
@@ -41,13 +42,17 @@ class GemmFeatures:
     """GEMMs of this shape run one after another (conv groups, static matmul slices)."""
     nnz: int
     """Nonzero weights over all groups."""
-    nnz_busiest_unit: int
-    """Nonzeros of the busiest of `parallel_units` contiguous equal row chunks, summed over groups."""
+    nnz_densest_row: int
+    """Nonzeros of each group's densest row, summed over groups."""
     parallel_units: int
+    """The device's units (SMs, CPU threads): where the layer is evaluated, not a property of the weight."""
     block_rows: int
     block_cols: int
     nonzero_blocks: int
     """block_rows x block_cols tiles of the "crs" view with any nonzero, over all groups (0 if they don't tile)."""
+    blocks_densest_row: int
+    """Nonzero blocks of each group's densest block row (block_rows rows), summed over groups (0 if they don't
+    tile)."""
     is_2_4: bool
     """Every group of 4 consecutive weights along the "rsc" reduction holds at most 2 nonzeros."""
 
@@ -58,12 +63,6 @@ class GemmFeatures:
     @property
     def density(self) -> float:
         return self.nnz / (self.reduction * self.k * self.groups)
-
-    @property
-    def row_imbalance(self) -> float:
-        """Busiest unit's nonzeros over an even share (1 = balanced); 1 for an empty weight."""
-        even = self.nnz / self.parallel_units
-        return max(1.0, self.nnz_busiest_unit / even) if self.nnz else 1.0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -88,7 +87,7 @@ def weight_matrices(layer: Layer, layout: str = "crs") -> list[np.ndarray]:
 
 
 def gemm_features(layer: Layer, *, parallel_units: int, block: tuple[int, int] = (16, 16)) -> GemmFeatures:
-    """The features of `layer` on a machine with `parallel_units` row workers."""
+    """The features of `layer` on a machine with `parallel_units` units."""
     return features_of_matrices(weight_matrices(layer, "crs"), weight_matrices(layer, "rsc"), m=gemm_shape(layer).m,
                                 parallel_units=parallel_units, block=block)
 
@@ -100,24 +99,32 @@ def features_of_matrices(crs: list[np.ndarray], rsc: list[np.ndarray], *, m: int
         raise ValueError(f"parallel_units must be at least 1, got {parallel_units}")
     block_rows, block_cols = block
     k, w = crs[0].shape
-    nnz = busiest = blocks = 0
+    nnz = densest = blocks = densest_blocks = 0
     for matrix in crs:
         row_nnz = np.count_nonzero(matrix, axis=1)
         nnz += int(row_nnz.sum())
-        busiest += max(int(chunk.sum()) for chunk in np.array_split(row_nnz, min(parallel_units, k)))
-        blocks += nonzero_blocks(matrix, block_rows, block_cols)
-    return GemmFeatures(m=m, reduction=w, k=k, groups=len(crs), nnz=nnz, nnz_busiest_unit=busiest,
+        densest += int(row_nnz.max(initial=0))
+        per_block_row = nonzero_blocks_per_block_row(matrix, block_rows, block_cols)
+        blocks += int(per_block_row.sum())
+        densest_blocks += int(per_block_row.max(initial=0))
+    return GemmFeatures(m=m, reduction=w, k=k, groups=len(crs), nnz=nnz, nnz_densest_row=densest,
                         parallel_units=parallel_units, block_rows=block_rows, block_cols=block_cols,
-                        nonzero_blocks=blocks, is_2_4=all(is_n_m(matrix, 2, 4) for matrix in rsc))
+                        nonzero_blocks=blocks, blocks_densest_row=densest_blocks,
+                        is_2_4=all(is_n_m(matrix, 2, 4) for matrix in rsc))
 
 
 def nonzero_blocks(matrix: np.ndarray, block_rows: int, block_cols: int) -> int:
     """Tiles of block_rows x block_cols holding any nonzero; 0 when the tiles do not divide the matrix."""
+    return int(nonzero_blocks_per_block_row(matrix, block_rows, block_cols).sum())
+
+
+def nonzero_blocks_per_block_row(matrix: np.ndarray, block_rows: int, block_cols: int) -> np.ndarray:
+    """Nonzero block_rows x block_cols tiles in each block row; empty when the tiles do not divide the matrix."""
     rows, cols = matrix.shape
     if rows % block_rows or cols % block_cols:
-        return 0
+        return np.zeros(0, dtype=np.int64)
     tiles = matrix.reshape(rows // block_rows, block_rows, cols // block_cols, block_cols)
-    return int(np.count_nonzero(np.any(tiles != 0, axis=(1, 3))))
+    return np.count_nonzero(np.any(tiles != 0, axis=(1, 3)), axis=1)
 
 
 def is_n_m(matrix: np.ndarray, n: int, m: int) -> bool:

@@ -10,11 +10,13 @@ Y (K x M) = W (K x Wr) @ X (Wr x M) per group, on `units` parallel workers (SMs,
   of both operands (CPU GEMMs copy panels into cache-friendly order; 0 on GPUs) and a fixed launch cost.
 - 2:4 (cuSPARSELt / CUTLASS): the same tiled tensor-core GEMM on half the reduction (sparse tensor cores skip
   the zero half), the compressed weight and its 2-bit metadata as traffic.
-- csr (MKL / cuSPARSE SpMM): rows are split over the units; the busiest unit's work sets the time: per output
-  element (row pointers, writing Y), per stored nonzero (index decode, fetching a row of X) and per nonzero x
-  column (the multiply-add stream, dearer as X outgrows each cache level). Row imbalance comes from the real
-  pattern (`nnz_busiest_unit`).
-- bsr: the same with nonzero blocks: per block and per block x column of dense block_rows x block_cols MACs.
+- csr (MKL / cuSPARSE SpMM): the product is cut into tasks, one row of W times a tile of columns of X
+  (`RowSparseParams.columns_per_task`; all M columns when None), shared out over the units; the busiest unit's
+  work sets the time: per output element (row pointers, writing Y), per stored nonzero per task (index decode) and
+  per nonzero x column (the multiply-add stream, dearer as X outgrows each cache level). See `row_sparse_time` for
+  how the busiest unit's share is bounded; the real pattern enters through the nonzeros and the densest row.
+- bsr: the same with nonzero blocks and block rows: per block and per block x column of dense block_rows x
+  block_cols MACs.
 
 Every coefficient is a device parameter (`accelsim.dataflows.library_kernels.params`), read from the arch YAML:
 from datasheets for devices without measurements, fitted on a training subset of measured kernels otherwise
@@ -23,6 +25,7 @@ from datasheets for devices without measurements, fitted on a training subset of
 
 from __future__ import annotations
 
+import math
 from dataclasses import fields
 from typing import ClassVar
 
@@ -133,7 +136,7 @@ class CsrSpmm(LibraryKernel):
 
     def time(self, features, params: RowSparseParams, value_bytes, fresh_output_bytes) -> TimeBreakdown:
         fresh = fresh_outputs(features, value_bytes, fresh_output_bytes)
-        return row_sparse_time(features, params, features.nnz, features.nnz_busiest_unit, 1, fresh, value_bytes)
+        return row_sparse_time(features, params, features.nnz, features.nnz_densest_row, 1, fresh, value_bytes)
 
     def macs_issued(self, f: GemmFeatures) -> int:
         return f.nnz * f.m
@@ -156,10 +159,8 @@ class BsrSpmm(LibraryKernel):
         return self, ()
 
     def time(self, features, params: RowSparseParams, value_bytes, fresh_output_bytes) -> TimeBreakdown:
-        # Block imbalance is taken as the nonzero imbalance (blocks follow the same rows).
-        busiest = features.nonzero_blocks / features.parallel_units * features.row_imbalance
         fresh = fresh_outputs(features, value_bytes, fresh_output_bytes)
-        return row_sparse_time(features, params, features.nonzero_blocks, busiest,
+        return row_sparse_time(features, params, features.nonzero_blocks, features.blocks_densest_row,
                                features.block_rows * features.block_cols, fresh, value_bytes)
 
     def macs_issued(self, f: GemmFeatures) -> int:
@@ -236,20 +237,33 @@ def entry_column_ns(curve: float | dict[float, float], input_bytes):
     return np.interp(np.log2(np.asarray(input_bytes, dtype=float) / 2**20), np.log2(mib), ns)
 
 
-def row_sparse_time(f: GemmFeatures, p: RowSparseParams, entries: int, busiest: float, width: int,
+def row_sparse_time(f: GemmFeatures, p: RowSparseParams, entries: int, densest_row: int, width: int,
                     fresh: int, value_bytes: int) -> TimeBreakdown:
-    """Rows split over the units; `entries` stored entries (nonzeros or blocks of `width` values), the busiest
-    unit holding `busiest` of them."""
+    """The time of a row-sparse kernel over `entries` stored entries (nonzeros, or blocks of `width` values), the
+    densest row (block row) holding `densest_row` of them.
+
+    The work is cut into tasks of one row times `columns_per_task` columns of X (all M when None): each task
+    decodes its row's indices once (`ns_per_entry` per entry) and streams its entries against its columns
+    (`ns_per_entry_column` per entry x column x width). The units share the tasks out, a GPU's block scheduler
+    dynamically, MKL's threads by a partition it does not document; for each of the two costs the busiest unit does
+    the larger of an even share of all tasks and the largest task (the densest row's): balanced scheduling's lower
+    bound, a formula rather than a walk of the schedule. It is monotone in the work (more nonzeros, rows or columns
+    never cost less) and has no cliff where the rows stop dividing by the units. What the busiest unit does beyond
+    the even share is `load_imbalance`: rows too few, or one row too dense, to keep every unit busy. Groups run one
+    after another; the features sum each group's entries and densest row, and the bound is taken on the sums."""
     units = f.parallel_units
-    ns_per_entry_column = float(entry_column_ns(p.ns_per_entry_column, f.reduction * f.m * value_bytes))
-    per_entry_s = (p.ns_per_entry + ns_per_entry_column * width * f.m) * 1e-9
-    even = entries / units * per_entry_s
-    outputs = f.k * f.m * f.groups * p.ns_per_output / units * 1e-9
-    stream = entries / units * ns_per_entry_column * width * f.m * 1e-9
-    return TimeBreakdown(busy_s=stream, load_imbalance_s=max(0.0, busiest * per_entry_s - even),
+    columns = f.m if p.columns_per_task is None else min(p.columns_per_task, f.m)
+    tasks_per_row = math.ceil(f.m / columns)
+    stream_ns = float(entry_column_ns(p.ns_per_entry_column, f.reduction * f.m * value_bytes)) * width
+    even_stream_s = entries * f.m * stream_ns / units * 1e-9
+    even_index_s = entries * tasks_per_row * p.ns_per_entry / units * 1e-9
+    busiest_stream_s = max(even_stream_s, densest_row * columns * stream_ns * 1e-9)
+    busiest_index_s = max(even_index_s, densest_row * p.ns_per_entry * 1e-9)
+    outputs_s = f.k * f.m * f.groups * p.ns_per_output / units * 1e-9
+    return TimeBreakdown(busy_s=even_stream_s,
+                         load_imbalance_s=busiest_stream_s - even_stream_s + busiest_index_s - even_index_s,
                          memory_bandwidth_s=float(fresh) / units * p.ns_per_fresh_output * 1e-9,
-                         format_overhead_s=outputs + entries / units * p.ns_per_entry * 1e-9,
-                         launch_s=p.launch_us * 1e-6)
+                         format_overhead_s=outputs_s + even_index_s, launch_s=p.launch_us * 1e-6)
 
 
 def _scalar(time: TimeBreakdown) -> TimeBreakdown:

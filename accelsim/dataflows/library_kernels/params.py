@@ -37,19 +37,25 @@ class TiledGemmParams(BaseModel):
 
 
 class RowSparseParams(BaseModel):
-    """A sparse x dense kernel split by rows over the units (CSR, or BSR with blocks for nonzeros)."""
+    """A sparse x dense kernel whose work is cut into tasks of one row of W (a block row for BSR) times a tile of
+    columns of X, shared out over the units (`accelsim.dataflows.library_kernels.kernel_models.row_sparse_time`)."""
 
     model_config = _STRICT
     launch_us: float = Field(ge=0)
     ns_per_output: float = Field(ge=0)
     """Per output element K x M (row bookkeeping, writing Y), split evenly over the units."""
     ns_per_entry: float = Field(ge=0)
-    """Per stored nonzero (CSR) or nonzero block (BSR) of the busiest unit."""
+    """Per stored nonzero (CSR) or nonzero block (BSR) per task: each task decodes its row's indices once."""
     ns_per_entry_column: float | dict[float, float]
-    """Per stored entry x column of X of the busiest unit: the multiply-add stream (a BSR entry is a block). Each
-    entry streams a row of X (row-major, M columns), so the cost is set by where X lives: a number, or a curve
-    {MiB of one group's X: ns}, log-linear between its points and flat beyond its ends (a CPU streams X from L2,
-    the last-level cache or DRAM as it grows; MKL's SpMM does not block X for the cache)."""
+    """Per stored entry x column of X: the multiply-add stream (a BSR entry is a block). Each entry streams a row of
+    X (row-major, M columns), so the cost is set by where X lives: a number, or a curve {MiB of one group's X: ns},
+    log-linear between its points and flat beyond its ends (a CPU streams X from L2, the last-level cache or DRAM
+    as it grows; MKL's SpMM does not block X for the cache)."""
+    columns_per_task: int | None = Field(None, ge=1)
+    """Columns of X one task covers: a task is one row of W times this many columns. None: all M columns, the rows
+    alone are shared out (how the CPU model reads MKL, which does not document its split). GPU row-split SpMM
+    kernels give each warp one row and a warp's width of columns (rocSPARSE's, which hipSPARSE maps cuSPARSE's
+    CSR_ALG2 to; cuSPARSE's own is not public)."""
     ns_per_fresh_output: float = Field(0.0, ge=0)
     """As for dense kernels: per output element of an output larger than `fresh_output_bytes`."""
 
