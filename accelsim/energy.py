@@ -150,7 +150,7 @@ def _leakage_mw(arch: Arch, table: EnergyTable, explicit_factor: float, notes: l
     arch's SRAM capacity. A table without leakage and an arch without `leakage_mw` is an error, never a zero."""
     if arch.leakage_mw is not None:
         leakage = arch.leakage_mw * explicit_factor
-        notes.append(f"leakage {leakage:.3g} mW: the arch's leakage_mw")
+        notes.append(f"leakage {leakage:,.6g} mW: the arch's leakage_mw")
         return leakage
     per_kb = table.leakage_mw_per_kb_sram
     if per_kb is None:

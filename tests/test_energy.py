@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -239,3 +240,9 @@ def test_action_counts_reject_bad_entries():
     merged = ActionCounts({("mac", "compute"): 2}) + ActionCounts({("mac", "compute"): 3, ("dram", "read"): 1})
     assert merged[("mac", "compute")] == 5 and merged.as_flat_dict() == {"dram.read": 1, "mac.compute": 5}
     assert math.isclose(len(merged), 2)
+
+
+def test_a_scalesim_cfg_gets_the_documented_dram_default():
+    arch = load_arch(Path(__file__).resolve().parents[1] / "validation" / "scalesim" / "configs" / "scale.cfg")
+    assert arch.memory["dram"].technology == "lpddr4"
+    assert EnergyModel.for_arch(arch).prices_pj[("dram", "read")] == pytest.approx(8.0 * 64)  # dram.yaml: 8 pJ/bit
