@@ -1,118 +1,31 @@
 """Price action counts: `ActionCounts` x energy table -> energy breakdown in pJ (MAC, register files, NoC, SRAM,
 DRAM, logic, leakage x time). Dataflows never compute energy; this module is the only place that does.
 
-Tables live in arch_configs/energy/<name>.yaml, one per technology node, every number with its source in a comment.
-An arch at another node scales the table's dynamic energies by the factors in arch_configs/energy/scaling.yaml,
-and the scaling is stated in `EnergyModel.notes`.
+On-chip energies come from a table per technology node (arch_configs/energy/<name>.yaml), scaled to the arch's
+`technology_nm` by the factors in arch_configs/energy/scaling.yaml; the arch's own explicit on-chip energies are
+scaled the same way from `explicit_energy_node_nm`; off-chip DRAM is priced per bit by its technology
+(arch_configs/energy/dram.yaml) and never scaled. Every scaling and every DRAM figure is stated in `EnergyModel.notes`.
 """
 
 from __future__ import annotations
 
-import bisect
-import math
 from dataclasses import dataclass
-from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict, PositiveFloat, PositiveInt, ValidationError
 
 from accelsim.arch.spec import Arch
-from accelsim.arch.yaml_io import ArchError, read_yaml_mapping
-from accelsim.names import unknown
+from accelsim.arch.yaml_io import ArchError
+from accelsim.energy_tables import (
+    DramTechnology,
+    EnergyTable,
+    SizePoint,
+    dram_technologies,
+    dram_technology,
+    interpolate_per_bit,
+    load_energy_table,
+    node_scaling,
+)
 from accelsim.results import ActionCounts
 
-ENERGY_DIR = Path(__file__).resolve().parents[1] / "arch_configs" / "energy"
 CATEGORIES = ("mac", "register_file", "noc", "sram", "dram", "logic", "leakage")
-# How far outside its smallest and largest points a capacity table may be stretched before we refuse.
-_EXTRAPOLATION_LIMIT = 4.0
-
-
-class SizePoint(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    size_bytes: PositiveInt
-    read_pj_per_bit: PositiveFloat
-    write_pj_per_bit: PositiveFloat
-
-
-class EnergyTable(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str
-    node_nm: PositiveInt
-    supply_v: PositiveFloat | None = None
-    mac_pj: dict[str, PositiveFloat]
-    """Energy of one multiply-accumulate by operand precision ('int8', 'fp16', ...)."""
-    register_file: list[SizePoint]
-    sram: list[SizePoint]
-    noc_pj_per_bit_per_hop: PositiveFloat
-    dram_pj_per_bit: PositiveFloat
-    leakage_mw_per_kb_sram: PositiveFloat | None = None
-
-    def scaled(self, factor: float, node_nm: int) -> EnergyTable:
-        """Every on-chip dynamic energy times `factor`. DRAM is off chip and keeps its energy; leakage is left out
-        (its scaling is not a dynamic-energy factor)."""
-
-        def points(items: list[SizePoint]) -> list[SizePoint]:
-            return [SizePoint(size_bytes=p.size_bytes, read_pj_per_bit=p.read_pj_per_bit * factor,
-                              write_pj_per_bit=p.write_pj_per_bit * factor) for p in items]
-
-        return EnergyTable(name=f"{self.name} scaled to {node_nm}nm", node_nm=node_nm, supply_v=None,
-                           mac_pj={key: value * factor for key, value in self.mac_pj.items()},
-                           register_file=points(self.register_file), sram=points(self.sram),
-                           noc_pj_per_bit_per_hop=self.noc_pj_per_bit_per_hop * factor,
-                           dram_pj_per_bit=self.dram_pj_per_bit, leakage_mw_per_kb_sram=None)
-
-
-class NodeScaling(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    reference_node_nm: PositiveInt
-    dynamic_energy_factor: dict[int, PositiveFloat]
-
-
-def load_energy_table(name_or_path: str | Path, base_dir: Path | None = None) -> EnergyTable:
-    """A table by name (arch_configs/energy/<name>.yaml) or by path (relative paths from `base_dir`)."""
-    text = str(name_or_path)
-    if text.endswith((".yaml", ".yml")) or "/" in text:
-        path = (base_dir / text) if base_dir is not None and not Path(text).is_absolute() else Path(text)
-    else:
-        known = {p.stem: p for p in ENERGY_DIR.glob("*.yaml") if p.stem != "scaling"}
-        if text not in known:
-            raise ArchError(unknown("energy table", text, known))
-        path = known[text]
-    if not path.is_file():
-        raise ArchError(f"{path}: no such energy table")
-    try:
-        return EnergyTable.model_validate(read_yaml_mapping(path))
-    except ValidationError as error:
-        raise ArchError(f"{path}: invalid energy table: {error}") from error
-
-
-def node_scaling() -> NodeScaling:
-    path = ENERGY_DIR / "scaling.yaml"
-    try:
-        return NodeScaling.model_validate(read_yaml_mapping(path))
-    except ValidationError as error:
-        raise ArchError(f"{path}: invalid node scaling: {error}") from error
-
-
-def interpolate_per_bit(points: list[SizePoint], size_bytes: int, what: str) -> tuple[float, float]:
-    """(read, write) pJ per bit at `size_bytes`: linear in log(size) between the two nearest points."""
-    ordered = sorted(points, key=lambda p: p.size_bytes)
-    smallest, largest = ordered[0].size_bytes, ordered[-1].size_bytes
-    if not smallest / _EXTRAPOLATION_LIMIT <= size_bytes <= largest * _EXTRAPOLATION_LIMIT:
-        raise ArchError(f"{what}: size_bytes {size_bytes} is outside what the energy table covers "
-                        f"({smallest / _EXTRAPOLATION_LIMIT:g} .. {largest * _EXTRAPOLATION_LIMIT:g} bytes); "
-                        f"give read_energy_pj/write_energy_pj explicitly")
-    if len(ordered) == 1:
-        return ordered[0].read_pj_per_bit, ordered[0].write_pj_per_bit
-    sizes = [p.size_bytes for p in ordered]
-    index = max(0, min(len(ordered) - 2, bisect.bisect_right(sizes, size_bytes) - 1))
-    low, high = ordered[index], ordered[index + 1]
-    t = (math.log(size_bytes) - math.log(low.size_bytes)) / (math.log(high.size_bytes) - math.log(low.size_bytes))
-    read = low.read_pj_per_bit + t * (high.read_pj_per_bit - low.read_pj_per_bit)
-    write = low.write_pj_per_bit + t * (high.write_pj_per_bit - low.write_pj_per_bit)
-    return max(read, 0.0), max(write, 0.0)
 
 
 @dataclass(frozen=True)
@@ -130,23 +43,19 @@ class EnergyModel:
             table = load_energy_table(arch.energy_table, arch.folder)
         except ArchError as error:
             raise ArchError(f"{arch.source}: energy_table: {error}") from None
-        base_node_nm = table.node_nm
+        scaling = node_scaling()
         notes = [f"energy table {table.name} ({table.node_nm} nm)"]
         if table.node_nm != arch.technology_nm:
-            scaling = node_scaling()
-            factors = scaling.dynamic_energy_factor
-            missing = [n for n in (table.node_nm, arch.technology_nm) if n not in factors]
-            if missing:
-                raise ArchError(f"{arch.source}: technology_nm: no scaling factor for {missing} nm; "
-                                f"arch_configs/energy/scaling.yaml has {sorted(factors)}")
-            factor = factors[arch.technology_nm] / factors[table.node_nm]
-            notes.append(f"on-chip dynamic energies scaled x{factor:.3f} from {table.node_nm} nm to "
-                         f"{arch.technology_nm} nm (arch_configs/energy/scaling.yaml); DRAM unscaled")
-            table = table.scaled(factor, arch.technology_nm)
+            factor = scaling.factor(table.node_nm, arch.technology_nm, f"{arch.source}: technology_nm")
+            notes.append(f"on-chip dynamic energies and SRAM leakage scaled x{factor:.3f} from {table.node_nm} nm to "
+                         f"{arch.technology_nm} nm (arch_configs/energy/scaling.yaml; leakage with the dynamic "
+                         f"factor, a shortcut); DRAM unscaled (off chip)")
+            table = table.scaled(factor, factor, arch.technology_nm)
+        explicit_factor = _explicit_factor(arch, notes)
         prices: dict[tuple[str, str], float] = {}
         categories: dict[str, str] = {"mac": "mac"}
         if arch.mac_energy_pj is not None:
-            prices[("mac", "compute")] = arch.mac_energy_pj
+            prices[("mac", "compute")] = arch.mac_energy_pj * explicit_factor
         elif arch.data.mac_precision in table.mac_pj:
             prices[("mac", "compute")] = table.mac_pj[arch.data.mac_precision]
         else:
@@ -154,12 +63,19 @@ class EnergyModel:
                             f"{arch.data.mac_precision!r} (it has {sorted(table.mac_pj)}); set mac_energy_pj")
         for name, level in arch.memory.items():
             categories[name] = level.kind
-            explicit = (level.read_energy_pj, level.write_energy_pj)
-            if None in explicit:
-                read, write = _level_prices(f"{arch.source}: memory.{name}.size_bytes", level.kind,
-                                            level.size_bytes, table)
-                explicit = (explicit[0] or read * level.width_bits, explicit[1] or write * level.width_bits)
-            prices[(name, "read")], prices[(name, "write")] = explicit
+            if level.kind == "dram":
+                technology = dram_technology(str(level.technology), f"{arch.source}: memory.{name}.technology")
+                notes.append(_dram_note(name, level.technology, technology))
+                per_bit = (technology.pj_per_bit, technology.pj_per_bit)
+                given = (level.read_energy_pj, level.write_energy_pj)  # off chip: never scaled
+            else:
+                given = tuple(None if e is None else e * explicit_factor
+                              for e in (level.read_energy_pj, level.write_energy_pj))
+                per_bit = (0.0, 0.0) if None not in given else _level_prices(
+                    f"{arch.source}: memory.{name}.size_bytes", level.kind, level.size_bytes, table)
+            prices[(name, "read")], prices[(name, "write")] = (
+                energy if energy is not None else bit * level.width_bits
+                for energy, bit in zip(given, per_bit, strict=True))
         for name, component in arch.components.items():
             categories[name] = component.kind
             if component.kind == "noc":
@@ -170,20 +86,8 @@ class EnergyModel:
                 prices[(name, "read")] = read * component.width_bits
                 prices[(name, "write")] = write * component.width_bits
             for action, energy in component.energy_pj.items():
-                prices[(name, action)] = energy
-        leakage = arch.leakage_mw
-        if leakage is None:
-            sram_kb = sum(level.capacity_bytes for level in arch.memory.values() if level.kind == "sram") / 1024
-            per_kb = table.leakage_mw_per_kb_sram
-            leakage = sram_kb * per_kb if per_kb is not None else 0.0
-            if per_kb is not None:
-                notes.append(f"leakage {leakage:.3g} mW = {sram_kb:g} KB SRAM x {per_kb} mW/KB from the table")
-            elif table.node_nm != base_node_nm:
-                notes.append(f"leakage not modelled: the table's leakage is not scaled from {base_node_nm} nm to "
-                             f"{table.node_nm} nm; give leakage_mw in the arch")
-            else:
-                notes.append("leakage not modelled: the arch gives no leakage_mw and the table no "
-                             "leakage_mw_per_kb_sram")
+                prices[(name, action)] = energy * explicit_factor
+        leakage = _leakage_mw(arch, table, explicit_factor, notes)
         return cls(prices_pj=prices, categories=categories, leakage_mw=leakage, notes=tuple(notes))
 
     def breakdown_pj(self, actions: ActionCounts, latency_s: float) -> dict[str, float]:
@@ -208,8 +112,60 @@ class EnergyModel:
         return totals
 
 
+def explicit_on_chip_energies(arch: Arch) -> list[str]:
+    """Key paths of the on-chip energies (and static power) the arch gives itself instead of the table's."""
+    given = ["mac_energy_pj"] if arch.mac_energy_pj is not None else []
+    for name, level in arch.memory.items():
+        if level.kind != "dram":
+            given += [f"memory.{name}.{key}" for key in ("read_energy_pj", "write_energy_pj")
+                      if getattr(level, key) is not None]
+    given += [f"components.{name}.energy_pj" for name, component in arch.components.items() if component.energy_pj]
+    return given + (["leakage_mw"] if arch.leakage_mw is not None else [])
+
+
+def _explicit_factor(arch: Arch, notes: list[str]) -> float:
+    """The factor from `explicit_energy_node_nm` to `technology_nm` for the arch's explicit on-chip energies (the
+    table's factors: explicit energies follow `--set technology_nm=` like the table's)."""
+    given = explicit_on_chip_energies(arch)
+    if not given:
+        return 1.0
+    node = arch.explicit_energy_node_nm
+    if node is None:
+        raise ArchError(f"{arch.source}: explicit_energy_node_nm: required when the arch gives its own on-chip "
+                        f"energies ({', '.join(given)}): the node they were measured or derived at, so that they "
+                        f"scale with technology_nm like the energy table's")
+    factor = node_scaling().factor(node, arch.technology_nm, f"{arch.source}: explicit_energy_node_nm")
+    scaled = f"scaled x{factor:.3f} to {arch.technology_nm} nm" if node != arch.technology_nm else "used as given"
+    notes.append(f"explicit energies ({', '.join(given)}) given at {node} nm, {scaled}")
+    return factor
+
+
+def _dram_note(name: str, technology_name: str | None, technology: DramTechnology) -> str:
+    return (f"DRAM {name}: {technology_name}, {technology.pj_per_bit:g} pJ/bit ({technology.status}; "
+            f"arch_configs/energy/dram.yaml), off chip: not scaled with technology_nm")
+
+
+def _leakage_mw(arch: Arch, table: EnergyTable, explicit_factor: float, notes: list[str]) -> float:
+    """Static power: the arch's `leakage_mw` (scaled from its node), else the table's SRAM leakage per KB times the
+    arch's SRAM capacity. A table without leakage and an arch without `leakage_mw` is an error, never a zero."""
+    if arch.leakage_mw is not None:
+        leakage = arch.leakage_mw * explicit_factor
+        notes.append(f"leakage {leakage:,.6g} mW: the arch's leakage_mw")
+        return leakage
+    per_kb = table.leakage_mw_per_kb_sram
+    if per_kb is None:
+        raise ArchError(f"{arch.source}: leakage_mw: the energy table {table.name} has no leakage_mw_per_kb_sram; "
+                        f"give the chip's static power as leakage_mw")
+    sram_kb = sum(level.capacity_bytes for level in arch.memory.values() if level.kind == "sram") / 1024
+    leakage = sram_kb * per_kb
+    notes.append(f"leakage {leakage:.3g} mW = {sram_kb:g} KB SRAM x {per_kb:.3g} mW/KB from the table")
+    return leakage
+
+
 def _level_prices(where: str, kind: str, size_bytes: int | None, table: EnergyTable) -> tuple[float, float]:
-    if kind == "dram":
-        return table.dram_pj_per_bit, table.dram_pj_per_bit
     points = table.register_file if kind == "register_file" else table.sram
     return interpolate_per_bit(points, size_bytes, f"{where} ({kind})")
+
+
+__all__ = ["CATEGORIES", "EnergyModel", "SizePoint", "dram_technologies", "explicit_on_chip_energies",
+           "interpolate_per_bit", "load_energy_table", "node_scaling"]

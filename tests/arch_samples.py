@@ -8,7 +8,7 @@ GOOD = {
         "ifmap_sram": {"kind": "sram", "size_bytes": 4096, "width_bits": 64},
         "filter_sram": {"kind": "sram", "size_bytes": 4096, "width_bits": 64},
         "ofmap_sram": {"kind": "sram", "size_bytes": 4096, "width_bits": 64},
-        "dram": {"kind": "dram", "width_bits": 64},
+        "dram": {"kind": "dram", "technology": "lpddr4", "width_bits": 64},
     },
     "dataflow": {"kind": "systolic", "stationary": "ws"},
 }

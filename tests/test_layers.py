@@ -21,7 +21,7 @@ LAYERS = (
     ("spec", ("accelsim.arch",)),
     ("results", ("accelsim.results", "accelsim.network_result")),
     ("dataflows", ("accelsim.dataflows",)),
-    ("energy", ("accelsim.energy",)),
+    ("energy", ("accelsim.energy", "accelsim.energy_tables")),
     ("drivers", ("accelsim.arch_configs", "accelsim.simulate", "accelsim.report", "accelsim.kernel_bench",
                  "accelsim.cli")),
 )

@@ -138,7 +138,8 @@ def test_a_layer_whose_fold_cannot_fit_is_refused():
     with pytest.raises(ValueError, match=r"cannot be mapped.*4x2 operands of 16 bits \(16 bytes\).*offers 8 bytes"):
         Systolic().simulate(layer, arch("memory.filter_sram.size_bytes=16", "memory.filter_sram.width_bits=8",
                                         "memory.filter_sram.double_buffered=true",
-                                        "memory.filter_sram.read_energy_pj=1", "memory.filter_sram.write_energy_pj=1"))
+                                        "memory.filter_sram.read_energy_pj=1", "memory.filter_sram.write_energy_pj=1",
+                                        "explicit_energy_node_nm=45"))
 
 
 def test_dense_config_turns_nm_off():

@@ -11,7 +11,8 @@ ofmap SRAM, as SCALE-Sim applies them. accelsim walks the DRAM traffic fold by f
 validation/scalesim/user_mode_comparison.csv); compute cycles still equal SCALE-Sim's Total Cycles minus its Stall
 Cycles.
 `[sparsity] SparsitySupport: true` turns on per-layer N:M (`nm: detect`). SCALE-Sim has no clock and no energy:
-the arch runs at 1 GHz and is priced with the 45 nm table (change either with --set).
+the arch runs at 1 GHz and is priced with the 45 nm table and LPDDR4 DRAM (change any with --set, e.g.
+--set memory.dram.technology=ddr4).
 Settings that would change SCALE-Sim's results in ways accelsim does not model are refused, not ignored.
 """
 
@@ -23,6 +24,10 @@ from typing import Any
 
 from accelsim.arch.yaml_io import ArchError
 from accelsim.names import did_you_mean
+
+SCALESIM_DRAM_TECHNOLOGY = "lpddr4"
+"""DRAM technology of an arch read from a .cfg: SCALE-Sim has no energy and names no memory; LPDDR4 is
+Accelergy/Timeloop's default DRAM class (arch_configs/energy/dram.yaml)."""
 
 # Per section: key (lower case, as configparser stores it) -> what accelsim does with it.
 _USED = {
@@ -88,7 +93,7 @@ def read_scalesim_cfg(path: Path) -> dict[str, Any]:
     mode = values.get("run_presets", {}).get("interfacebandwidth", "CALC").upper()
     if mode not in ("CALC", "USER"):
         raise ArchError(f"{path}: [run_presets] InterfaceBandwidth = {mode!r}: allowed CALC, USER")
-    dram: dict[str, Any] = {"kind": "dram", "width_bits": 64}
+    dram: dict[str, Any] = {"kind": "dram", "technology": SCALESIM_DRAM_TECHNOLOGY, "width_bits": 64}
     ports: dict[str, float] = {}
     if mode == "USER":
         if "bandwidth" not in presets:

@@ -63,6 +63,9 @@ class MemoryLevel(BaseModel):
 
     kind: Literal["register_file", "sram", "dram"]
     """Selects the energy-table entry: register_file and sram are priced by capacity, dram per bit."""
+    technology: str | None = None
+    """DRAM technology of a dram level (required there, nowhere else), e.g. lpddr4, ddr4, hbm2, hbm3: selects its
+    energy per bit in arch_configs/energy/dram.yaml. DRAM is off chip and is not scaled with technology_nm."""
     size_bytes: PositiveInt | None = None
     """Capacity of one instance. Required for register_file and sram; DRAM is unbounded when left out."""
     width_bits: PositiveInt = 64
@@ -80,12 +83,18 @@ class MemoryLevel(BaseModel):
     shared dram level's bandwidth (SCALE-Sim's per-operand interface bandwidths). Left out: the buffer's DRAM
     traffic shares the dram level's bandwidth with the others."""
     read_energy_pj: PositiveFloat | None = None
-    """Energy of one read access; overrides the energy table."""
+    """Energy of one read access; overrides the energy table. On chip, given at the arch's
+    explicit_energy_node_nm and scaled from there; a dram level's is used as given."""
     write_energy_pj: PositiveFloat | None = None
-    """Energy of one write access; overrides the energy table."""
+    """Energy of one write access; overrides the energy table (scaled as read_energy_pj)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> MemoryLevel:
+        if self.kind == "dram" and self.technology is None:
+            raise ValueError("technology is required for a dram level: the DRAM technology that prices it, one of "
+                             "the names in arch_configs/energy/dram.yaml (e.g. lpddr4, ddr4, hbm2, hbm3)")
+        if self.kind != "dram" and self.technology is not None:
+            raise ValueError(f"technology is for dram levels only (this one is a {self.kind})")
         if self.kind != "dram" and self.size_bytes is None:
             raise ValueError(f"size_bytes is required for a {self.kind}")
         if self.size_bytes is not None and self.size_bytes * 8 < self.width_bits:
@@ -119,7 +128,8 @@ class Component(BaseModel):
     hops: PositiveFloat = 1.0
     """Average hops of one transfer (noc only)."""
     energy_pj: dict[str, PositiveFloat] = Field(default_factory=dict)
-    """Explicit energy per action name, e.g. {lookup: 0.1}; overrides the table."""
+    """Explicit energy per action name, e.g. {lookup: 0.1}; overrides the table. Given at the arch's
+    explicit_energy_node_nm and scaled from there to technology_nm."""
 
     @model_validator(mode="after")
     def _priceable(self) -> Component:
@@ -150,15 +160,20 @@ class Arch(BaseModel):
     energy_table: str = "45nm"
     """Name of a table in arch_configs/energy/ or a path to one (relative to this YAML)."""
     mac_energy_pj: PositiveFloat | None = None
-    """Energy of one MAC; overrides the table's entry for data.mac_precision."""
+    """Energy of one MAC; overrides the table's entry for data.mac_precision (scaled from explicit_energy_node_nm)."""
+    explicit_energy_node_nm: PositiveInt | None = None
+    """Node at which the arch's own on-chip energies (mac_energy_pj, components' energy_pj, on-chip levels'
+    read/write_energy_pj) and leakage_mw are given: they are scaled from it to technology_nm with the table's
+    factors. Required when any of them is given."""
     data: DataWidths = Field(default_factory=DataWidths)
     pe_array: PEArray
     memory: dict[str, MemoryLevel]
     """Memory levels by name, innermost first. Dataflows say which names they need."""
     components: dict[str, Component] = Field(default_factory=dict)
     leakage_mw: float | None = Field(default=None, ge=0.0)
-    """Static power of the whole chip, charged for the run's latency. Left out: the energy table's leakage per KB
-    of SRAM times the arch's SRAM capacity (zero, and said so, when the table has none)."""
+    """Static power of the whole chip at explicit_energy_node_nm, charged for the run's latency. Left out: the
+    energy table's leakage per KB of SRAM (scaled to technology_nm) times the arch's SRAM capacity; an error when
+    the table has none."""
     dataflow: DataflowSpec
     dense_twin: str | None = None
     """The arch used as the dense reference (a name or a path relative to this YAML). Left out: the same arch with
