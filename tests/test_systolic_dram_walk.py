@@ -21,10 +21,11 @@ def sram(size: int) -> dict:
 
 
 def tiny_arch(stationary: str, ifmap: int, filter_: int, ofmap: int, *overrides: str):
-    raw = {"name": "walk", "clock_mhz": 100, "pe_array": {"rows": 2, "cols": 2},
+    raw = {"name": "walk", "clock_mhz": 100, "pe_array": {"rows": 2, "cols": 2}, "explicit_energy_node_nm": 45,
            "data": {"weight_bits": 8, "activation_bits": 8, "accumulator_bits": 32},
            "memory": {"ifmap_sram": sram(ifmap), "filter_sram": sram(filter_), "ofmap_sram": sram(ofmap),
-                      "dram": {"kind": "dram", "width_bits": 8, "bandwidth_bytes_per_cycle": 2.0}},
+                      "dram": {"kind": "dram", "technology": "lpddr4", "width_bits": 8,
+                               "bandwidth_bytes_per_cycle": 2.0}},
            "dataflow": {"kind": "systolic", "stationary": stationary, "ofmap_size": "scalesim"}}
     return arch_from_dict(apply_overrides(raw, list(overrides)))
 
