@@ -615,3 +615,28 @@ def test_pure_python_kernels_agree_with_the_jitted(monkeypatch):
             assert a.cycles == b.cycles and dict(a.stall_cycles) == dict(b.stall_cycles)
             assert dict(a.actions) == dict(b.actions) and a.effectual_macs == b.effectual_macs
         np.testing.assert_allclose(got[0].output, reference_output(layer), rtol=1e-9, atol=1e-12)
+
+
+# --- 9. spatial passes ----------------------------------------------------------------------------------------------
+
+def test_a_plane_that_overflows_the_iaram_is_walked_in_strips():
+    # 192 dense channels of 48 x 48: a PE's 6 x 6 tile holds 36 x 192 entries of 20 bits = 17 KB > 10 KB: two
+    # strips of 24 rows, each walked, each under the IARAM; the output through the strips is the layer's.
+    rng = np.random.default_rng(0)
+    x = np.abs(rng.standard_normal((1, 192, 48, 48))) + 0.1
+    layer = Layer("big", "conv2d", x, sparse(rng, (8, 192, 3, 3), 0.3), padding=1)
+    result = run(layer, compute_output=True)
+    assert result.metrics["temporal_passes"] == 2 and result.metrics["iaram_fill"] <= 1
+    assert any("2 spatial passes (strips of rows, each walked on its own" in note for note in result.notes)
+    np.testing.assert_allclose(result.output, reference_output(layer), atol=1e-9)
+    # Each strip reads its inputs and writes its outputs through DRAM, and re-reads all the weights.
+    assert result.actions[("dram", "write")] > 0
+
+
+def test_partial_sums_two_strips_feed_by_hand():
+    from accelsim.dataflows.scnn.passes import boundary_partial_sums, strips
+
+    # 4 output rows, 3 x 3, stride 1, padding 1: output p reads input rows p - 1 .. p + 1. Cut at input row 2: rows
+    # 1 (0..2) and 2 (1..3) straddle it; x 5 columns x 3 channels x 2 images = 60.
+    assert boundary_partial_sums(4, 5, 3, 2, [2], 1, 1, 3, 1) == 60
+    assert strips(10, 3) == [(0, 4), (4, 8), (8, 10)]

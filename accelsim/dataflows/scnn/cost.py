@@ -45,6 +45,7 @@ class Run:
     iaram_fill: float  # the fullest PE's input tile over the IARAM
     oaram_fill: float
     output: np.ndarray | None = None
+    straddling_partial_sums: int = 0  # spatial passes: partial sums of outputs two strips feed (through DRAM)
 
 
 _MAXED = {"passes", "kc", "iaram_fill", "oaram_fill"}  # reported as the worst over a layer's products
@@ -66,8 +67,11 @@ def combine(runs: list[Run]) -> Run:
 
 
 def summarise_run(arch: Arch, config, mapping: Mapping, pe_cycles: np.ndarray, counters: np.ndarray,
-                  values: np.ndarray | None, output: np.ndarray | None) -> Run:
-    """Barrier, drains, capacity, DRAM traffic and bandwidth stalls of one product."""
+                  values: np.ndarray | None, output: np.ndarray | None, strip: bool = False) -> Run:
+    """Barrier, drains, capacity, DRAM traffic and bandwidth stalls of one product, or (`strip`) of one spatial pass
+    of a conv: its inputs come from DRAM, its outputs go there, and it re-reads every weight. `passes` is what the
+    run needs: more than 1 when its activations overflow the IARAM or OARAM (a conv is then run again pass by pass,
+    accelsim.dataflows.scnn.passes; an FC layer keeps this run and the formula below)."""
     group_cycles = pe_cycles.max(axis=2)  # (images, groups): the slowest PE sets each group's time
     pes = pe_cycles.shape[2]
     barrier = int((group_cycles[:, :, None] - pe_cycles).sum())
@@ -90,13 +94,14 @@ def summarise_run(arch: Arch, config, mapping: Mapping, pe_cycles: np.ndarray, c
     iaram_bits = arch.memory["iaram"].size_bytes * 8
     oaram_bits = arch.memory["oaram"].size_bytes * 8
     passes = max(1, math.ceil(in_bits_pe / iaram_bits), math.ceil(out_bits_pe / oaram_bits))
+    repeats = 1 if strip else passes  # FC overflow (a formula): the weights re-read once per pass, not walked
     weight_entries = mapping.weights.entries().reshape(mapping.kc_of_group.size, -1).sum(axis=1)  # per group
     weight_bits_group = weight_entries * weight_bits
-    dram_read = int(weight_bits_group.sum()) * passes * mapping.n_images
+    dram_read = int(weight_bits_group.sum()) * repeats * mapping.n_images
     dram_write = 0
     out_bits_total = int(out_entries.sum()) * act_bits
     spill_bytes_per_image = 0.0
-    if passes > 1:  # temporal tiling: activations go through DRAM, weights are re-read every pass
+    if passes > 1 or strip:  # activations go through DRAM
         in_total = int(act_entries.sum()) * act_bits
         dram_read += in_total
         dram_write += out_bits_total
@@ -104,7 +109,7 @@ def summarise_run(arch: Arch, config, mapping: Mapping, pe_cycles: np.ndarray, c
     bandwidth = arch.bytes_per_cycle("dram")
     transfers = np.zeros(sequence.size)
     if bandwidth is not None:
-        per_group = weight_bits_group / 8 * passes + spill_bytes_per_image / weight_bits_group.size
+        per_group = weight_bits_group / 8 * repeats + spill_bytes_per_image / weight_bits_group.size
         transfers = np.tile(per_group, mapping.n_images) / bandwidth
     drain_cycles, stall = overlap_waits(sequence, drains, transfers)
     per_class = np.diff(mapping.weights.phase_ptr.reshape(-1, mapping.weights.phases + 1), axis=1)
@@ -123,11 +128,12 @@ def _output_entries_per_pe(mapping: Mapping, values: np.ndarray | None, pes: int
     outputs are compressed (values given), every output otherwise."""
     if mapping.planar:
         owner = mapping.owner_tile.ravel()
+        mine = owner >= 0  # a spatial pass owns only the outputs whose window centre lies in its strip
         if values is None:
-            per_tile = np.bincount(owner, minlength=mapping.n_tiles) * mapping.kc_of_group.sum()
+            per_tile = np.bincount(owner[mine], minlength=mapping.n_tiles) * mapping.kc_of_group.sum()
             return np.tile(per_tile, (mapping.n_images, 1))
         positive = (values > 0).sum(axis=1).reshape(values.shape[0], -1)  # (images, P*Q)
-        return np.stack([np.bincount(owner, weights=row, minlength=mapping.n_tiles) for row in positive])
+        return np.stack([np.bincount(owner[mine], weights=row[mine], minlength=mapping.n_tiles) for row in positive])
     k_total = values.shape[1] if values is not None else int(mapping.kc_of_group.sum()) * pes
     per_pe = math.ceil(k_total / pes)
     if values is None:
@@ -140,15 +146,25 @@ def _output_entries_per_pe(mapping: Mapping, values: np.ndarray | None, pes: int
 
 def notes(layer: Layer, arch: Arch, config, run: Run) -> list[str]:
     out = []
-    if run.passes > 1:
-        out.append(f"activations do not fit: the fullest PE needs {run.iaram_fill:.0%} of its IARAM and "
-                   f"{run.oaram_fill:.0%} of its OARAM; {run.passes} spatial passes (temporal tiling) move them "
-                   f"through DRAM and re-read the weights each pass (compute cycles are not re-simulated per pass)")
+    if run.passes > 1 and layer.op == "conv2d":
+        out.append(f"activations do not fit: {run.passes} spatial passes (strips of rows, each walked on its own; "
+                   f"the fullest PE then needs {run.iaram_fill:.0%} of its IARAM and {run.oaram_fill:.0%} of its "
+                   f"OARAM) move them through DRAM, re-read the weights each pass and exchange "
+                   f"{run.straddling_partial_sums:,} partial sums of outputs two strips feed")
+    elif run.passes > 1:
+        out.append(f"activations do not fit: every PE holds the whole input vector ({run.iaram_fill:.0%} of its "
+                   f"IARAM); {run.passes} passes through DRAM, counted by a formula (the weights re-read each pass, "
+                   f"the compute not walked again)")
     c = run.counters
     wasted = int(c[jit.PRODUCTS] - c[jit.VALID_PRODUCTS])
     if wasted and c[jit.PRODUCTS]:
-        cause = "stride > 1 skips outputs" if max(layer.stride) > 1 else "windows hang over the plane's borders"
+        strided = max(layer.stride) > 1 and not config.stride_phases
+        cause = "stride > 1 skips outputs" if strided else "windows hang over the plane's borders"
         out.append(f"{wasted / c[jit.PRODUCTS]:.0%} of products land on no output ({cause}): wasted work")
+    if config.scatter_crossbar:
+        out.append(f"crossbar: {config.accumulator_banks} accumulator banks, {config.bank_mapping} bank hash, bank "
+                   f"queues {config.crossbar_queue_depth} deep: our choices (the paper gives neither hash nor "
+                   f"queue); bank conflicts move with them (docs/scnn.md)")
     return out
 
 

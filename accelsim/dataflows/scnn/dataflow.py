@@ -29,6 +29,7 @@ from accelsim.dataflows.registry import register_dataflow
 from accelsim.dataflows.scnn import cost as scnn_cost
 from accelsim.dataflows.scnn import jit
 from accelsim.dataflows.scnn import mapping as scnn_mapping
+from accelsim.dataflows.scnn import passes as scnn_passes
 from accelsim.dataflows.shared.operands import refuse_activation_product
 from accelsim.formats.runs import max_run_for
 from accelsim.reference import effectual_macs
@@ -155,47 +156,78 @@ def _problems(layer: Layer) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[s
 
 def _run(layer: Layer, x: np.ndarray, weight: np.ndarray, arch: Arch, config: SCNN.Config,
          compute_output: bool) -> scnn_cost.Run:
-    """One product through the Cartesian-product walk; per-group cycles and the counts the cost model needs."""
+    """One product through the Cartesian-product walk; per-group cycles and the counts the cost model needs. A conv
+    whose activations overflow the IARAM/OARAM runs again in spatial passes (accelsim.dataflows.scnn.passes)."""
+    # Outputs are needed when asked for, and when compressed into the OARAM (their zeros decide its size).
+    needs_values = compute_output or config.skip_zero_activations
+    if layer.op == "conv2d":
+        out_shape = (x.shape[0], weight.shape[0], layer.dims["P"], layer.dims["Q"])
+    else:
+        out_shape = (1, weight.shape[0], 1, x.shape[0])
+    out = np.zeros(out_shape if needs_values else (1, 1, 1, 1))
+    full = _walk(layer, x, weight, arch, config, out, needs_values, compute_output)
+    if full.passes == 1 or layer.op != "conv2d":
+        return full
+    values = out if config.skip_zero_activations else None
+    strip_out = np.zeros(out_shape if compute_output else (1, 1, 1, 1))
+
+    def run_strip(start: int, stop: int) -> scnn_cost.Run:
+        return _walk(layer, x[:, :, start:stop], weight, arch, config, strip_out, compute_output, compute_output,
+                     row_offset=start, oaram_values=values)
+
+    total, cuts = scnn_passes.run_in_strips(run_strip, x.shape[2], full.passes)
+    d = layer.dims
+    straddling = scnn_passes.boundary_partial_sums(d["P"], d["Q"], d["K"], d["N"], cuts, layer.stride[0],
+                                                   layer.padding[0], d["R"], layer.dilation[0])
+    psum_bits = straddling * arch.data.accumulator_bits
+    total.dram_read_bits += psum_bits
+    total.dram_write_bits += psum_bits
+    total.straddling_partial_sums = straddling
+    total.output = strip_out if compute_output else None
+    return total
+
+
+def _walk(layer: Layer, x: np.ndarray, weight: np.ndarray, arch: Arch, config: SCNN.Config, out: np.ndarray,
+          needs_values: bool, compute_output: bool, row_offset: int | None = None,
+          oaram_values: np.ndarray | None = None) -> scnn_cost.Run:
+    """The walk over x (the plane, or with `row_offset` a strip of it) adding products into `out`."""
     pes = arch.pe_array.pes
     entries = _accumulator_entries(arch)
     max_run = max_run_for(config.index_bits)
     skip_w, skip_a = config.skip_zero_weights, config.skip_zero_activations
+    strip = row_offset is not None
     if layer.op == "conv2d":
         mapping = scnn_mapping.plan_conv(x, weight, layer.dims, layer.stride, layer.padding, layer.dilation,
                                          arch.pe_array.rows, arch.pe_array.cols, entries, skip_w, skip_a, max_run,
-                                         config.stride_phases)
+                                         config.stride_phases, row_offset or 0,
+                                         layer.dims["H"] if strip else None)
         stride, padding, dilation = layer.stride, layer.padding, layer.dilation
         kernel_hw = weight.shape[2:]
-        out_shape = (x.shape[0], weight.shape[0], layer.dims["P"], layer.dims["Q"])
     else:
         mapping = scnn_mapping.plan_split(x, weight, pes, entries, skip_w, skip_a, max_run)
         stride, padding, dilation, kernel_hw = (1, 1), (0, 0), (1, 1), (1, 1)
-        out_shape = (1, weight.shape[0], 1, x.shape[0])
+    p_size, q_size = (layer.dims["P"], layer.dims["Q"]) if layer.op == "conv2d" else (1, x.shape[0])
     acts, weights = mapping.acts, mapping.weights
     phases = (acts.phase_ptr, weights.phase_ptr, acts.phases)
     n_groups = mapping.kc_of_group.size
-    channels = weight.shape[1]
-    act_channels = x.shape[1]
     steps = (1, 0) if mapping.planar else (0, 1)
-    common = (mapping.n_images, n_groups, mapping.n_tiles, pes, channels, act_channels, mapping.act_c0, *steps,
+    common = (mapping.n_images, n_groups, mapping.n_tiles, pes, weight.shape[1], x.shape[1], mapping.act_c0, *steps,
               mapping.w_slices)
-    # Outputs are needed when asked for, and when compressed into the OARAM (their zeros decide its size).
-    needs_values = compute_output or skip_a
-    out = np.zeros(out_shape if needs_values else (1, 1, 1, 1))
     if config.scatter_crossbar or needs_values:
         pe_cycles, counters = jit.cartesian_product(
             acts.ptr, acts.row, acts.col, acts.value, weights.ptr, weights.k, weights.row, weights.col,
             weights.value, mapping.k_base, *phases, *common, mapping.region_p0, mapping.region_q0, mapping.region_h,
-            mapping.region_w, out_shape[2], out_shape[3], *stride, *padding, *dilation, config.weight_vector,
+            mapping.region_w, p_size, q_size, *stride, *padding, *dilation, config.weight_vector,
             config.activation_vector, config.accumulator_banks, _BANK_MAPPINGS[config.bank_mapping],
             config.scatter_crossbar, config.crossbar_queue_depth, out, needs_values)
     else:
         pe_cycles, counters = jit.dense_product_counts(
-            acts.ptr, acts.row, acts.col, weights.ptr, weights.row, weights.col, *phases, *common, out_shape[2],
-            out_shape[3], *stride, *padding, *dilation, *kernel_hw, config.weight_vector, config.activation_vector)
+            acts.ptr, acts.row, acts.col, weights.ptr, weights.row, weights.col, *phases, *common, p_size, q_size,
+            *stride, *padding, *dilation, *kernel_hw, config.weight_vector, config.activation_vector)
     # Only compressed outputs (SCNN, SparseA) take OARAM space by their nonzeros; dense ones by their count.
-    return scnn_cost.summarise_run(arch, config, mapping, pe_cycles, counters, out if skip_a else None,
-                                   out if compute_output else None)
+    values = oaram_values if strip else (out if skip_a else None)
+    return scnn_cost.summarise_run(arch, config, mapping, pe_cycles, counters, values,
+                                   out if compute_output else None, strip=strip)
 
 
 _BANK_MAPPINGS = {"modulo": jit.MODULO, "xor_fold": jit.XOR_FOLD}

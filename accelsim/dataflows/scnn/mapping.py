@@ -90,9 +90,10 @@ def _compress(blocks2d: np.ndarray, keep: np.ndarray, max_run: int, classes: np.
 
 
 def tile_activations(x: np.ndarray, rows: int, cols: int, skip_zeros: bool, max_run: int, stride=(1, 1),
-                     padding=(0, 0)) -> tuple[Blocks, int, int]:
+                     padding=(0, 0), row_offset: int = 0) -> tuple[Blocks, int, int]:
     """Blocks (image, tile, channel) of x (N, C, H, W) cut into rows x cols tiles; also (Ht, Wt). Entries are in
-    stride phase classes ((h + pad) mod stride, see the module docstring)."""
+    stride phase classes ((h + pad) mod stride, see the module docstring). `row_offset`: x is a strip of a taller
+    plane starting at that row (spatial passes); coordinates are the plane's."""
     n, c, h, w = x.shape
     ht, wt = math.ceil(h / rows), math.ceil(w / cols)
     padded = np.zeros((n, c, rows * ht, cols * wt), dtype=np.float64)
@@ -106,7 +107,7 @@ def tile_activations(x: np.ndarray, rows: int, cols: int, skip_zeros: bool, max_
         inside = inside.reshape(rows, ht, cols, wt).transpose(0, 2, 1, 3).reshape(rows * cols, ht * wt)
         keep = np.broadcast_to(inside[None, :, None, :], (n, rows * cols, c, ht * wt)).reshape(tiled.shape)
     # The phase class of each (tile, position): the same for every image and channel.
-    tile_h = (np.arange(rows * cols)[:, None] // cols) * ht + np.arange(ht * wt)[None, :] // wt
+    tile_h = (np.arange(rows * cols)[:, None] // cols) * ht + np.arange(ht * wt)[None, :] // wt + row_offset
     tile_w = (np.arange(rows * cols)[:, None] % cols) * wt + np.arange(ht * wt)[None, :] % wt
     classes = ((tile_h + padding[0]) % stride[0]) * stride[1] + (tile_w + padding[1]) % stride[1]
     classes = np.broadcast_to(classes[None, :, None, :], (n, rows * cols, c, ht * wt)).reshape(tiled.shape)
@@ -114,7 +115,7 @@ def tile_activations(x: np.ndarray, rows: int, cols: int, skip_zeros: bool, max_
     ptr, block, position, padding_entries, phase_ptr = _compress(tiled, keep, max_run if skip_zeros else 0, classes,
                                                                  phases)
     tile = (block // c) % (rows * cols)
-    act_h = (tile // cols) * ht + position // wt
+    act_h = (tile // cols) * ht + position // wt + row_offset
     act_w = (tile % cols) * wt + position % wt
     blocks = Blocks(ptr, act_h.astype(np.int32), act_w.astype(np.int32), np.zeros(0, np.int32),
                     tiled[block, position], padding_entries, phase_ptr, phases)
@@ -159,33 +160,41 @@ def output_span(start: int, stop: int, pad: int, kernel: int, dilation: int, str
     return first, last
 
 
-def owner_tiles(n_out: int, n_in: int, tile: int, pad: int, kernel: int, dilation: int, stride: int) -> np.ndarray:
-    """Tile index owning each output index: the tile holding the centre of the output's input window."""
-    centre = np.arange(n_out) * stride - pad + (kernel - 1) * dilation // 2
-    return np.clip(centre, 0, n_in - 1) // tile
+def owner_tiles(n_out: int, n_in: int, tile: int, pad: int, kernel: int, dilation: int, stride: int,
+                offset: int = 0, whole: bool = True) -> np.ndarray:
+    """Tile index owning each output index: the tile holding the centre of the output's input window. For a strip
+    of the plane (rows offset .. offset + n_in, `whole` False) an output whose centre lies outside it has no owner
+    here (-1): another pass owns it."""
+    centre = np.arange(n_out) * stride - pad + (kernel - 1) * dilation // 2 - offset
+    inside = (centre >= 0) & (centre < n_in)
+    owners = np.clip(centre, 0, n_in - 1) // tile
+    return owners if whole else np.where(inside, owners, -1)
 
 
 def plan_conv(x: np.ndarray, weight: np.ndarray, dims: dict, stride, padding, dilation, rows: int, cols: int,
               accumulator_entries: int, skip_weights: bool, skip_acts: bool, max_run: int,
-              stride_phases: bool = True) -> Mapping:
+              stride_phases: bool = True, row_offset: int = 0, plane_rows: int | None = None) -> Mapping:
     """Planar tiling of a conv layer (input x (N, C, H, W), weight (K, C/G, R, S)); with `stride_phases` the
-    operands are split into stride phase classes (see the module docstring)."""
+    operands are split into stride phase classes (see the module docstring). A spatial pass gives the strip of the
+    plane's rows as x, its first row as `row_offset` and the plane's height as `plane_rows`."""
     n, c, h, w = x.shape
     groups, p_size, q_size = dims["G"], dims["P"], dims["Q"]
     k, r, s = weight.shape[0], weight.shape[2], weight.shape[3]
     phase_stride = tuple(stride) if stride_phases else (1, 1)
-    acts, ht, wt = tile_activations(x, rows, cols, skip_acts, max_run, phase_stride, padding)
+    acts, ht, wt = tile_activations(x, rows, cols, skip_acts, max_run, phase_stride, padding, row_offset)
+    whole = plane_rows is None or (row_offset == 0 and h == plane_rows)
     tiles = rows * cols
     p0, q0 = np.zeros(tiles, np.int64), np.zeros(tiles, np.int64)
     spans = np.zeros((tiles, 2), np.int64)
-    owner_p = owner_tiles(p_size, h, ht, padding[0], r, dilation[0], stride[0])
+    owner_p = owner_tiles(p_size, h, ht, padding[0], r, dilation[0], stride[0], row_offset, whole)
     owner_q = owner_tiles(q_size, w, wt, padding[1], s, dilation[1], stride[1])
     owned = np.zeros(tiles, np.int64)
     for tile in range(tiles):
         tr, tc = divmod(tile, cols)
         if tr * ht >= h or tc * wt >= w:
             continue  # a tile beyond the plane: this PE idles
-        first_p, last_p = output_span(tr * ht, min(h, (tr + 1) * ht), padding[0], r, dilation[0], stride[0], p_size)
+        first_p, last_p = output_span(row_offset + tr * ht, row_offset + min(h, (tr + 1) * ht), padding[0], r,
+                                      dilation[0], stride[0], p_size)
         first_q, last_q = output_span(tc * wt, min(w, (tc + 1) * wt), padding[1], s, dilation[1], stride[1], q_size)
         p0[tile], q0[tile] = first_p, first_q
         spans[tile] = max(0, last_p - first_p + 1), max(0, last_q - first_q + 1)
@@ -196,7 +205,7 @@ def plan_conv(x: np.ndarray, weight: np.ndarray, dims: dict, stride, padding, di
     slices = math.ceil(k // groups / kc)
     kc_of_group = np.tile(np.minimum(kc, k // groups - np.arange(slices) * kc), groups)
     act_c0 = np.repeat(np.arange(groups) * (c // groups), slices)
-    owner = owner_p[:, None] * cols + owner_q[None, :]
+    owner = np.where(owner_p[:, None] >= 0, owner_p[:, None] * cols + owner_q[None, :], -1)
     return Mapping(True, n, tiles, acts, weights, k_base, act_c0, kc, kc_of_group, 1, p0, q0, region_h, region_w,
                    spans[:, 0] * spans[:, 1], owned, owner)
 
