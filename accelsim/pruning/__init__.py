@@ -16,6 +16,7 @@ from accelsim.pruning.apply import apply
 from accelsim.pruning.base import PerLayerScheme, SchemeBase
 from accelsim.pruning.block import Block
 from accelsim.pruning.channel import Channel
+from accelsim.pruning.erk import ERK
 from accelsim.pruning.errors import LayerMismatch, PruningError
 from accelsim.pruning.global_magnitude import Global
 from accelsim.pruning.han2015 import Han2015
@@ -28,11 +29,12 @@ from accelsim.pruning.uniform_random import Random
 from accelsim.pruning.unstructured import Unstructured
 
 Scheme = Annotated[
-    Unstructured | Global | Random | NM | Block | Channel | Han2015 | NoPruning, Field(discriminator="kind")
+    Unstructured | Global | ERK | Random | NM | Block | Channel | Han2015 | NoPruning, Field(discriminator="kind")
 ]
 """Any scheme config; as a pydantic field it validates from a dict by its `kind` (e.g. in a sweep's YAML)."""
 
 __all__ = [
+    "ERK",
     "NM",
     "SCHEMES",
     "Block",
