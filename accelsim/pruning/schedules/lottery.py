@@ -45,7 +45,7 @@ class Lottery(Schedule):
         model = setup.init()
         if self.rewind:
             train(model, setup.data, epochs=self.rewind, lr=setup.recipe.lr, seed=setup.seed,
-                  batch_size=setup.recipe.batch_size)
+                  batch_size=setup.recipe.batch_size, threads=setup.recipe.threads)
         return {name: value.detach().clone() for name, value in model.state_dict().items()}
 
     def run(self, job: PruningJob) -> ScheduleResult:
