@@ -97,7 +97,7 @@ def test_a_mask_file_from_torch_prune_buffers_applies(tmp_path):
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    ({"5.wieght": torch.ones(10, 288)}, "did you mean '5.weight'"),
+    ({"5.wieght": torch.ones(10, 288)}, "Did you mean '5.weight'"),
     ({"5.weight": torch.ones(10, 10)}, "has shape"),
     ({"5.weight": torch.full((10, 288), 0.5)}, "other than 0 and 1"),
     ({}, "holds no masks"),

@@ -8,13 +8,13 @@ does not name are left as they are."""
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from accelsim.frontend.checkpoint import CheckpointError, read_state_dict
+from accelsim.pruning.option_text import close_match_hint
 from accelsim.pruning.targets import find_prunable_weights
 
 
@@ -30,10 +30,9 @@ def read_mask_file(path: str | Path, model: nn.Module) -> dict[str, torch.Tensor
     for key, value in state.items():
         name = key.removesuffix("_mask")
         if name not in weights:
-            close = difflib.get_close_matches(name, weights, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise MaskFileError(f"mask file {path}: key {key!r} is not a prunable weight of {type(model).__name__}"
-                                f"{hint}; keys name weights as the state_dict does: {', '.join(list(weights)[:6])}")
+            raise MaskFileError(f"mask file {path}: key {key!r} is not a prunable weight of {type(model).__name__}."
+                                f"{close_match_hint(name, weights)} Keys name weights as the state_dict does: "
+                                f"{', '.join(list(weights)[:6])}")
         weight = weights[name]
         if tuple(value.shape) != weight.shape:
             raise MaskFileError(f"mask file {path}: {key!r} has shape {tuple(value.shape)}, the weight "

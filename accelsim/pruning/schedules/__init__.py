@@ -12,11 +12,7 @@ Every schedule but a plain oneshot trains on the model's own data, with the mask
 
 from __future__ import annotations
 
-import difflib
-
-from pydantic import ValidationError
-
-from accelsim.pruning.errors import PruningError
+from accelsim.pruning.option_text import parse_option_text
 from accelsim.pruning.schedules.base import PruningJob, Schedule, ScheduleResult, TrainingProgress
 from accelsim.pruning.schedules.gradual import Gradual
 from accelsim.pruning.schedules.iterative import Iterative, LRRewind, OneShot
@@ -29,33 +25,7 @@ _POSITIONAL = {"iterative": "rounds", "lr-rewind": "rounds", "lottery": "rounds"
 
 def parse_schedule(text: str) -> Schedule:
     """The schedule `text` names, e.g. parse_schedule("lottery:5:rewind=1") == Lottery(rounds=5, rewind=1)."""
-    parts = [part.strip() for part in text.strip().split(":")]
-    name = parts[0].lower()
-    if name not in SCHEDULES:
-        close = difflib.get_close_matches(name, SCHEDULES, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise PruningError(f"unknown schedule {name!r} in {text!r}.{hint} Known schedules: "
-                           f"{'; '.join(cls.syntax for cls in SCHEDULES.values())}.")
-    cls = SCHEDULES[name]
-    fields: dict[str, str] = {}
-    positional = [part for part in parts[1:] if "=" not in part]
-    if len(positional) > (1 if name in _POSITIONAL else 0):
-        raise PruningError(f"schedule {text!r}: too many arguments; {name} is written {cls.syntax}.")
-    if positional:
-        fields[_POSITIONAL[name]] = positional[0]
-    for part in parts[1:]:
-        key, equals, value = part.partition("=")
-        if equals:
-            if key not in cls.model_fields or key == "kind":
-                raise PruningError(f"schedule {text!r}: unknown option {key!r}; {name} is written {cls.syntax}.")
-            fields[key] = value
-    try:
-        return cls(**fields)
-    except ValidationError as error:
-        from accelsim.pruning.parse import validation_message
-
-        raise PruningError(f"schedule {text!r}: {validation_message(error)}; {name} is written {cls.syntax}.") \
-            from None
+    return parse_option_text(text, "schedule", SCHEDULES, _POSITIONAL)
 
 
 __all__ = ["SCHEDULES", "AtInit", "Gradual", "Iterative", "LRRewind", "Lottery", "OneShot", "PruningJob",
