@@ -1,7 +1,7 @@
 """Accuracy of pruning criteria x schedules on the digits models (docs/pruning.md shows the results).
 
     python studies/pruning/run_study.py              # the whole grid; resumes from results/runs.csv
-    python studies/pruning/run_study.py --quick      # one seed, two sparsities, digits-mlp: a smoke run
+    python studies/pruning/run_study.py --quick      # one seed, two sparsities, digits-mlp, into a temporary folder
     python studies/pruning/run_study.py --plot-only  # figures and summary from the runs already in the CSV
 
 Grid: digits-cnn and digits-mlp x criteria magnitude, taylor, snip, synflow, random x schedules oneshot (no
@@ -22,13 +22,13 @@ import csv
 import json
 import os
 import sys
+import tempfile
 import time
 from multiprocessing import Pool
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "studies" / "pruning" / "results"
-RUNS_CSV = RESULTS / "runs.csv"
 MODELS = ("digits-cnn", "digits-mlp")
 CRITERIA = ("magnitude", "taylor", "snip", "synflow", "random")
 SCHEDULES = {"oneshot": 0, "iterative:3": 2, "lottery:3": 8, "at-init": 8}
@@ -113,18 +113,18 @@ def grid(quick: bool) -> list[tuple]:
     return tasks
 
 
-def done_tasks() -> set[tuple]:
-    if not RUNS_CSV.is_file():
+def done_tasks(runs_csv: Path) -> set[tuple]:
+    if not runs_csv.is_file():
         return set()
-    with RUNS_CSV.open() as handle:
+    with runs_csv.open() as handle:
         return {(r["model"], r["criterion"], r["schedule"], float(r["sparsity"]), int(r["seed"]))
                 for r in csv.DictReader(handle)}
 
 
-def run_grid(tasks: list[tuple], workers: int) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    todo = [t for t in tasks if t not in done_tasks()]
-    print(f"{len(tasks) - len(todo)} runs already in {RUNS_CSV}, {len(todo)} to go")
+def run_grid(tasks: list[tuple], workers: int, runs_csv: Path) -> None:
+    runs_csv.parent.mkdir(parents=True, exist_ok=True)
+    todo = [t for t in tasks if t not in done_tasks(runs_csv)]
+    print(f"{len(tasks) - len(todo)} runs already in {runs_csv}, {len(todo)} to go")
     for model_name in sorted({t[0] for t in todo}):  # train each base model once, before the workers need it
         for seed in sorted({t[4] for t in todo if t[0] == model_name}):
             import torch
@@ -133,8 +133,8 @@ def run_grid(tasks: list[tuple], workers: int) -> None:
             from accelsim.frontend.digits import trained_digits_model
 
             trained_digits_model(model_name, seed)
-    new_file = not RUNS_CSV.is_file()
-    with RUNS_CSV.open("a", newline="") as handle, Pool(workers) as pool:
+    new_file = not runs_csv.is_file()
+    with runs_csv.open("a", newline="") as handle, Pool(workers) as pool:
         writer = csv.DictWriter(handle, fieldnames=FIELDS)
         if new_file:
             writer.writeheader()
@@ -152,12 +152,13 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    folder = Path(tempfile.mkdtemp(prefix="pruning-study-")) / "results" if args.quick else RESULTS
     if not args.plot_only:
-        run_grid(grid(args.quick), args.workers)
+        run_grid(grid(args.quick), args.workers, folder / "runs.csv")
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from summarise import summarise
 
-    summarise(RUNS_CSV, RESULTS, " ".join(["python", "studies/pruning/run_study.py", *sys.argv[1:]]))
+    summarise(folder / "runs.csv", folder, ROOT, " ".join(["python", "studies/pruning/run_study.py", *sys.argv[1:]]))
     return 0
 
 

@@ -144,8 +144,8 @@ def plot_shuffled(table: list[dict], files: StudyFiles) -> list[dict]:
     return pairs
 
 
-def summarise(runs_csv: Path, folder: Path, command: str) -> None:
-    files = StudyFiles(folder, folder.parents[2])
+def summarise(runs_csv: Path, folder: Path, repository: Path, command: str) -> None:
+    files = StudyFiles(folder, repository)
     runs = read_runs(runs_csv)
     table = summary_rows(runs)
     files.write_csv("summary.csv", table)
