@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "studies" / "pruning"))
-from summarise import summarise  # noqa: E402
+from summarise import summarise
 
 DENSITIES = {"fc1": 0.1, "fc2": 0.2, "fc3": 0.5}
 

@@ -3,6 +3,9 @@
     report = apply(model, parse_scheme("nm:2:4"))     # or apply(model, NM(n=2, m=4)), or apply(model, "nm:2:4")
     print(report)                                     # one row per prunable weight: density before/after, status
 
+    prune(model, parse_scheme("global:0.9"), Snip(), ScoringContext(model, data))   # ranked by a criterion
+                                                     # (criteria/; schedules/ adds the training around it)
+
 Prunable: weights of nn.Conv2d, nn.Linear and nn.MultiheadAttention (in_proj); never biases. Sparsity is the
 fraction of zeros; counts round half up and ties keep the earlier index (selection.py). Zeros already in a
 weight, and live torch.nn.utils.prune masks, are respected: nothing pruned is revived.
@@ -23,6 +26,7 @@ from accelsim.pruning.han2015 import Han2015
 from accelsim.pruning.nm import NM
 from accelsim.pruning.no_pruning import NoPruning
 from accelsim.pruning.parse import SCHEMES, SchemeInfo, parse_scheme
+from accelsim.pruning.prune import prune
 from accelsim.pruning.report import LayerRow, PruneReport
 from accelsim.pruning.targets import PrunableWeight, find_prunable_weights
 from accelsim.pruning.uniform_random import Random
@@ -56,4 +60,5 @@ __all__ = [
     "apply",
     "find_prunable_weights",
     "parse_scheme",
+    "prune",
 ]
