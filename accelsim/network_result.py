@@ -108,6 +108,18 @@ class NetworkResult:
         return self.dense_latency_s / self.latency_s if self.has_dense_reference and self.latency_s else None
 
     @property
+    def accuracy(self) -> float | None:
+        """Test accuracy (a fraction, 0 to 1) of the pruned model the workload was lowered from, as its provenance
+        records it (`test_accuracy_after_pruning`, on the model's own test split); None when unknown: a model
+        without data, a layer table, a topology. Never 0 for unknown."""
+        return _fraction(self.provenance.get("test_accuracy_after_pruning"))
+
+    @property
+    def accuracy_before_pruning(self) -> float | None:
+        """The dense model's test accuracy, as `accuracy` (None when unknown)."""
+        return _fraction(self.provenance.get("test_accuracy_before_pruning"))
+
+    @property
     def energy_ratio(self) -> float | None:
         """Dense-reference energy over this arch's energy (above 1: this arch saves energy)."""
         return self.dense_energy_pj / self.energy_pj if self.has_dense_reference and self.energy_pj else None
@@ -128,7 +140,8 @@ class NetworkResult:
             "dense_reference": None if not self.has_dense_reference else {
                 "arch": self.dense_arch, "cycles": self.dense_cycles, "latency_s": self.dense_latency_s,
                 "energy_pj": self.dense_energy_pj},
-            "speedup": self.speedup, "energy_ratio": self.energy_ratio, "notes": list(self.notes),
+            "speedup": self.speedup, "energy_ratio": self.energy_ratio, "accuracy": self.accuracy,
+            "accuracy_before_pruning": self.accuracy_before_pruning, "notes": list(self.notes),
         }
 
     def save_json(self, path: str | Path) -> None:
@@ -136,7 +149,8 @@ class NetworkResult:
 
     def save_csv(self, path: str | Path) -> None:
         """One row per layer: the scalar columns, stall cycles per cause, energy per category and the dataflow's
-        metrics (empty where a layer does not report one)."""
+        metrics (empty where a layer does not report one); `accuracy` is the network's (the same on every row,
+        empty when unknown)."""
         causes = sorted({cause for row in self.rows for cause in row.result.stall_cycles})
         categories = sorted({category for row in self.rows for category in row.energy_pj})
         metrics = sorted({name for row in self.rows for name in row.result.metrics})
@@ -145,10 +159,15 @@ class NetworkResult:
         with open(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(scalar + [f"stall_{c}" for c in causes] + [f"energy_{c}_pj" for c in categories]
-                            + [f"metric_{m}" for m in metrics])
+                            + [f"metric_{m}" for m in metrics] + ["accuracy"])
             for row in self.rows:
                 data = row.as_dict()
                 writer.writerow([data[key] for key in scalar]
                                 + [row.result.stall_cycles.get(c, 0) for c in causes]
                                 + [row.energy_pj.get(c, 0.0) for c in categories]
-                                + [row.result.metrics.get(m, "") for m in metrics])
+                                + [row.result.metrics.get(m, "") for m in metrics]
+                                + ["" if self.accuracy is None else self.accuracy])
+
+
+def _fraction(value) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

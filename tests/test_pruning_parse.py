@@ -53,7 +53,7 @@ def test_a_seed_in_the_text_wins_over_the_seed_argument():
 
 
 def test_schemes_lists_every_name_with_syntax_and_a_one_line_summary():
-    assert list(SCHEMES) == ["unstructured", "global", "random", "nm", "block", "channel", "han2015", "none"]
+    assert list(SCHEMES) == ["unstructured", "global", "erk", "random", "nm", "block", "channel", "han2015", "none"]
     for name, info in SCHEMES.items():
         assert info.name == name and info.syntax.startswith(name)
         assert info.summary and "\n" not in info.summary

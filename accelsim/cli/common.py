@@ -28,6 +28,24 @@ def progress_bar() -> Progress:
                     TimeElapsedColumn(), console=error_console, transient=True)
 
 
+def training_progress(progress: Progress):
+    """A schedule's training progress (accelsim.pruning.schedules.TrainingProgress) as one bar per training run."""
+
+    def start(description: str, total_steps: int):
+        task = progress.add_task(description, total=total_steps)
+        return lambda: progress.advance(task)
+
+    return start
+
+
+CRITERION_HELP = "How weights are ranked: magnitude (default), random, taylor, snip, grasp, synflow (`accelsim list`)."
+SCHEDULE_HELP = ("When to prune: oneshot (default), iterative:K, lr-rewind:K, gradual[:N], lottery:K[:rewind=E], "
+                 "at-init; all but oneshot train on the model's own data.")
+FINE_TUNE_HELP = ("Epochs of (re)training per round; default per schedule: oneshot 0, iterative/lr-rewind 2, gradual "
+                  "5, lottery/at-init the model's recipe (40).")
+MASK_HELP = "A state_dict of 0/1 tensors keyed by weight name, applied before pruning (read with weights_only=True)."
+
+
 def check_output_file(option: str, path: Path | None, suffixes: tuple[str, ...] = ()) -> None:
     """Fail before any work when `path` cannot be written as the file an option asks for."""
     if path is None:

@@ -29,7 +29,23 @@ def list_command() -> None:
     for info in SCHEMES.values():
         schemes.add_row(info.syntax, info.summary)
     console.print(schemes)
+    _print_criteria_and_schedules()
     _print_archs()
+
+
+def _print_criteria_and_schedules() -> None:
+    from accelsim.pruning.criteria import CRITERIA
+    from accelsim.pruning.schedules import SCHEDULES
+
+    for title, registry in (("pruning criteria (--criterion)", CRITERIA), ("pruning schedules (--schedule)",
+                                                                           SCHEDULES)):
+        table = Table(title=title, title_justify="left")
+        table.add_column("name")
+        table.add_column("description")
+        for cls in registry.values():
+            table.add_row(cls.syntax, cls.summary + (" [needs the model's data]" if getattr(cls, "needs_data", False)
+                                                     else ""))
+        console.print(table)
 
 
 def _print_archs() -> None:

@@ -7,13 +7,28 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from accelsim.cli.common import check_output_folder, console, error_console, fail, progress_bar
+from accelsim.cli.common import (
+    CRITERION_HELP,
+    FINE_TUNE_HELP,
+    MASK_HELP,
+    SCHEDULE_HELP,
+    check_output_folder,
+    console,
+    error_console,
+    fail,
+    progress_bar,
+    training_progress,
+)
 
 
 def lower_command(
     model: str = typer.Argument(..., help="Zoo model, synthetic table (see `accelsim list`), or a CSV path."),
     prune: str = typer.Option("none", "--prune", "-p", help="Pruning scheme, e.g. unstructured:0.9, nm:2:4."),
-    seed: int = typer.Option(0, help="Seed for weights, example input, random pruning and synthetic patterns."),
+    criterion: str = typer.Option("magnitude", "--criterion", help=CRITERION_HELP),
+    schedule: str = typer.Option("oneshot", "--schedule", help=SCHEDULE_HELP),
+    fine_tune_epochs: int = typer.Option(None, "--fine-tune-epochs", help=FINE_TUNE_HELP),
+    mask: Path = typer.Option(None, "--mask", help=MASK_HELP),
+    seed: int = typer.Option(0, help="Seed for weights, example input, pruning, training and synthetic patterns."),
     input_shape: str = typer.Option(None, "--input", help="Example input shape, e.g. 1x3x224x224 or 1x128."),
     checkpoint: Path = typer.Option(None, help="A state_dict to load first (read with weights_only=True)."),
     output: Path = typer.Option(None, "--output", "-o", help="Folder to write the workload into."),
@@ -30,7 +45,9 @@ def lower_command(
         with progress_bar() as progress:
             task = progress.add_task(f"lowering {model}", total=None)
             built = build_workload(model, prune, seed=seed, input_shape=shape, checkpoint=checkpoint,
-                                   on_layer=lambda layer: progress.advance(task))
+                                   on_layer=lambda layer: progress.advance(task), criterion=criterion,
+                                   schedule=schedule, fine_tune_epochs=fine_tune_epochs, mask=mask,
+                                   on_training=training_progress(progress))
             workload = built.workload
             task = progress.add_task("counting effectual MACs", total=len(workload))
             rows = summarise(workload, on_layer=lambda row: progress.advance(task))
@@ -79,5 +96,25 @@ def _print_prune_notes(built) -> None:
                       f"{report.density_after:.4f} over {len(report.rows)} prunable weights")
         for row in report.left_dense:
             console.print(f"  {row.name}: {row.status}")
-    for key, value in built.notes.items():
-        console.print(f"{key.replace('_', ' ')}: {value:.4f}")
+    for line in pruning_note_lines(built.notes):
+        console.print(line, highlight=False)
+
+
+def pruning_note_lines(notes: dict) -> list[str]:
+    """What ran and the test accuracy before and after pruning ("unknown" for a model without data)."""
+    if not notes:
+        return []
+    lines = []
+    if notes["schedule"] != "oneshot" or notes["criterion"] != "magnitude" or notes["fine_tune_epochs"]:
+        lines.append(f"criterion {notes['criterion']}, schedule {notes['schedule']}, "
+                     f"{notes['fine_tune_epochs']} epoch(s) of training per round")
+    if notes.get("mask_file"):
+        lines.append(f"masks from {notes['mask_file']} applied before pruning")
+    if notes["test_accuracy_before_pruning"] is None:
+        return [*lines, "test accuracy: unknown (the model has no test data)"]
+    for index, record in enumerate(notes["pruning_rounds"]):
+        if len(notes["pruning_rounds"]) > 1 or index:
+            lines.append(f"  round {record['round']}: sparsity {record['sparsity']:.4f}, test accuracy "
+                         f"{record['test_accuracy']:.4f}")
+    return [*lines, f"test accuracy before pruning: {notes['test_accuracy_before_pruning']:.4f}",
+            f"test accuracy after pruning: {notes['test_accuracy_after_pruning']:.4f}"]

@@ -6,7 +6,17 @@ from pathlib import Path
 
 import typer
 
-from accelsim.cli.common import check_output_file, console, fail, progress_bar
+from accelsim.cli.common import (
+    CRITERION_HELP,
+    FINE_TUNE_HELP,
+    MASK_HELP,
+    SCHEDULE_HELP,
+    check_output_file,
+    console,
+    fail,
+    progress_bar,
+    training_progress,
+)
 
 
 def run_command(
@@ -16,7 +26,11 @@ def run_command(
                                   "(SCALE-Sim topology or layer table)."),
     model: str = typer.Option(None, "--model", "-m", help="Zoo model or synthetic table to prune and lower first."),
     prune: str = typer.Option("none", "--prune", "-p", help="Pruning scheme for --model, e.g. unstructured:0.9."),
-    seed: int = typer.Option(0, help="Seed for weights, example input, random pruning and synthetic patterns."),
+    criterion: str = typer.Option("magnitude", "--criterion", help=CRITERION_HELP),
+    schedule: str = typer.Option("oneshot", "--schedule", help=SCHEDULE_HELP),
+    fine_tune_epochs: int = typer.Option(None, "--fine-tune-epochs", help=FINE_TUNE_HELP),
+    mask: Path = typer.Option(None, "--mask", help=MASK_HELP),
+    seed: int = typer.Option(0, help="Seed for weights, example input, pruning, training and synthetic patterns."),
     input_shape: str = typer.Option(None, "--input", help="Example input shape for --model, e.g. 1x3x224x224."),
     overrides: list[str] = typer.Option([], "--set", help="Override an arch key, e.g. --set pe_array.rows=64."),
     json_path: Path = typer.Option(None, "--json", help="Write the full result as JSON (kept up to date per layer)."),
@@ -31,15 +45,19 @@ def run_command(
 
     if (workload is None) == (model is None):
         fail("give exactly one of --workload PATH or --model MODEL")
-    if workload is not None and (prune != "none" or input_shape):
-        fail("--prune and --input apply to --model; a --workload is already pruned and lowered")
+    pruning = {"prune": prune, "criterion": criterion, "schedule": schedule, "fine_tune_epochs": fine_tune_epochs,
+               "mask": mask}
+    if workload is not None and (prune != "none" or input_shape or criterion != "magnitude" or schedule != "oneshot"
+                                 or fine_tune_epochs is not None or mask is not None):
+        fail("--prune, --criterion, --schedule, --fine-tune-epochs, --mask and --input apply to --model; a "
+             "--workload is already pruned and lowered")
     check_output_file("--json", json_path, (".json",))
     check_output_file("--csv", csv_path, (".csv",))
     check_output_file("--plot", plot_path, (".png", ".pdf", ".svg"))
     try:
         arch_spec = load_arch(arch, overrides)
         with progress_bar() as progress:
-            loaded = _load_run_workload(workload, model, prune, seed, input_shape, progress)
+            loaded = _load_run_workload(workload, model, pruning, seed, input_shape, progress)
             task = progress.add_task(f"simulating on {arch_spec.name}", total=len(loaded))
             partial = _PartialJson(json_path, arch_spec.name)
             result = simulate(loaded, arch_spec, dense_reference=not no_dense,
@@ -71,7 +89,7 @@ def _write_outputs(result, json_path: Path | None, csv_path: Path | None, plot_p
         console.print(f"wrote {plot_path}")
 
 
-def _load_run_workload(workload, model, prune, seed, input_shape, progress):
+def _load_run_workload(workload, model, pruning: dict, seed, input_shape, progress):
     from accelsim.frontend.build import build_workload
     from accelsim.frontend.zoo import parse_shape
     from accelsim.workload_io import load_workload
@@ -84,8 +102,8 @@ def _load_run_workload(workload, model, prune, seed, input_shape, progress):
         raise ValueError(f"--workload {workload}: no such folder or CSV file")
     shape = parse_shape(input_shape) if input_shape else None
     task = progress.add_task(f"lowering {name}", total=None)
-    return build_workload(name, prune, seed=seed, input_shape=shape,
-                          on_layer=lambda layer: progress.advance(task)).workload
+    return build_workload(name, seed=seed, input_shape=shape, on_layer=lambda layer: progress.advance(task),
+                          on_training=training_progress(progress), **pruning).workload
 
 
 class _PartialJson:

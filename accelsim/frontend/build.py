@@ -16,6 +16,7 @@ from accelsim.workload import Layer, Workload
 
 if TYPE_CHECKING:  # torch comes with pruning and lowering: a layer table or a saved workload never needs it
     from accelsim.pruning import PruneReport
+    from accelsim.pruning.schedules import TrainingProgress
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,8 @@ class BuiltWorkload:
     workload: Workload
     prune_report: PruneReport | None = None
     notes: dict = field(default_factory=dict)
-    """Facts worth printing next to the table, e.g. digits-cnn's test accuracy before and after pruning."""
+    """Facts worth printing next to the table: the test accuracy before and after pruning (None: unknown, the
+    model has no data), the criterion, schedule and epochs of training that ran."""
 
 
 def _synthetic_names() -> dict[str, str]:
@@ -37,20 +39,29 @@ def known_workload_names() -> list[str]:
 
 
 def build_workload(model: str, prune: str = "none", *, seed: int = 0, input_shape: tuple[int, ...] | None = None,
-                   checkpoint: str | Path | None = None,
-                   on_layer: Callable[[Layer], None] | None = None) -> BuiltWorkload:
-    """Build, prune and lower `model` (see the module docstring for what a name may be)."""
+                   checkpoint: str | Path | None = None, on_layer: Callable[[Layer], None] | None = None,
+                   criterion: str = "magnitude", schedule: str = "oneshot", fine_tune_epochs: int | None = None,
+                   mask: str | Path | None = None, on_training: TrainingProgress | None = None) -> BuiltWorkload:
+    """Build, prune and lower `model` (see the module docstring for what a name may be). `criterion`, `schedule`,
+    `fine_tune_epochs` and `mask` are those of accelsim/frontend/prune_model.py; `on_training` reports training
+    progress (accelsim.pruning.schedules.TrainingProgress)."""
     if model in MODELS:
+        from accelsim.frontend.prune_model import PruningOptions
         from accelsim.pruning import parse_scheme
 
-        scheme = parse_scheme(prune, seed=seed)  # parse first: a typo in the scheme fails before the model is built
-        return _from_zoo(model, scheme, seed, input_shape, checkpoint, on_layer)
+        # parse and check first: a typo or a bad combination fails before the model is built
+        options = PruningOptions.parse(parse_scheme(prune, seed=seed), criterion, schedule, fine_tune_epochs, mask)
+        options.check(model, MODELS[model], checkpoint)
+        return _from_zoo(model, options, seed, input_shape, checkpoint, on_layer, on_training)
     synthetic = _synthetic_names()
     path = Path(model)
     if model in synthetic or (path.suffix == ".csv" and path.is_file()):
-        if prune.strip() != "none":
-            raise ValueError(f"{model} is a layer table whose densities are part of it; pruning it with "
-                             f"{prune!r} is not supported (use --prune none)")
+        asked = {"--prune": prune.strip() != "none", "--criterion": criterion != "magnitude",
+                 "--schedule": schedule != "oneshot", "--fine-tune-epochs": fine_tune_epochs is not None,
+                 "--mask": mask is not None}
+        if any(asked.values()):
+            raise ValueError(f"{model} is a layer table whose densities are part of it; pruning it "
+                             f"({', '.join(option for option, given in asked.items() if given)}) is not supported")
         if input_shape is not None or checkpoint is not None:
             raise ValueError(f"{model} is a layer table: --input and --checkpoint apply to zoo models only")
         if model in synthetic:
@@ -72,9 +83,9 @@ def _from_csv(path: Path, seed: int) -> Workload:
     return workload_from_table(path, seed=seed)
 
 
-def _from_zoo(name, scheme, seed, input_shape, checkpoint, on_layer) -> BuiltWorkload:
+def _from_zoo(name, options, seed, input_shape, checkpoint, on_layer, on_training) -> BuiltWorkload:
     from accelsim.frontend.lower import lower
-    from accelsim.pruning import apply
+    from accelsim.frontend.prune_model import prune_zoo_model
 
     entry = get_model(name)
     shape = tuple(input_shape) if input_shape else entry.default_input_shape
@@ -84,21 +95,9 @@ def _from_zoo(name, scheme, seed, input_shape, checkpoint, on_layer) -> BuiltWor
         from accelsim.frontend.checkpoint import load_checkpoint
 
         load_checkpoint(model, checkpoint)
-    notes = {}
-    accuracy_before = _digits_accuracy(model) if name == "digits-cnn" else None
-    report = apply(model, scheme)
-    if accuracy_before is not None:
-        notes = {"test_accuracy_before_pruning": accuracy_before, "test_accuracy_after_pruning":
-                 _digits_accuracy(model)}
-    provenance = {"model": name, "scheme": scheme.text, "seed": seed, "input_shape": list(shape),
+    pruned = prune_zoo_model(name, model, options, seed=seed, example_input=example_input, on_training=on_training)
+    provenance = {"model": name, "scheme": options.scheme.text, "seed": seed, "input_shape": list(shape),
                   "checkpoint": str(checkpoint) if checkpoint else None,
-                  "weight_density_after_pruning": report.density_after, **notes}
-    workload = lower(model, example_input, provenance=provenance, on_layer=on_layer)
-    return BuiltWorkload(workload, report, notes)
-
-
-def _digits_accuracy(model) -> float:
-    from accelsim.frontend.digits import accuracy, load_digits_data
-
-    data = load_digits_data()
-    return accuracy(model, data.test_images, data.test_labels)
+                  "weight_density_after_pruning": pruned.report.density_after, **pruned.notes}
+    workload = lower(pruned.model, example_input, provenance=provenance, on_layer=on_layer)
+    return BuiltWorkload(workload, pruned.report, pruned.notes)

@@ -1,6 +1,9 @@
 """Loading users' checkpoints into a zoo model, safely: `torch.load(weights_only=True)` only, so a checkpoint that
 would run arbitrary code on unpickling is refused. Checkpoints saved with live torch.nn.utils.prune masks
-(`weight_orig` + `weight_mask`) are folded into plain pruned weights, so an already-pruned model lowers as it is."""
+(`weight_orig` + `weight_mask`), or parametrizations saved with their mask (`parametrizations.weight.original` +
+`parametrizations.weight.0.mask`), are folded into plain pruned weights, so an already-pruned model lowers as it is.
+torch.ao.pruning's sparsifiers do not save their masks in the model's state_dict (only `original`, the unpruned
+weights): such a checkpoint is refused with the fix (`sparsifier.squash_mask()` before saving), never read dense."""
 
 from __future__ import annotations
 
@@ -39,11 +42,13 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     if not isinstance(loaded, dict) or not all(isinstance(v, torch.Tensor) for v in loaded.values()):
         raise CheckpointError(f"checkpoint {path} is not a state_dict (a dict of tensors, possibly under "
                               "'state_dict' or 'model')")
-    return fold_prune_masks(loaded)
+    return fold_prune_masks(loaded, path)
 
 
-def fold_prune_masks(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Replace each `X_orig` / `X_mask` pair by `X = X_orig * X_mask`."""
+def fold_prune_masks(state: dict[str, torch.Tensor], path: str | Path = "") -> dict[str, torch.Tensor]:
+    """Replace each `X_orig` / `X_mask` pair by `X = X_orig * X_mask`, and each parametrized
+    `M.parametrizations.P.original` with a `M.parametrizations.P.0.mask` by `M.P = original * mask`."""
+    state = _fold_parametrizations(state, path)
     folded = {}
     for key, value in state.items():
         if key.endswith("_mask") and key[: -len("_mask")] + "_orig" in state:
@@ -52,6 +57,24 @@ def fold_prune_masks(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
             base = key[: -len("_orig")]
             folded[base] = value * state[base + "_mask"]
         else:
+            folded[key] = value
+    return folded
+
+
+def _fold_parametrizations(state: dict[str, torch.Tensor], path: str | Path) -> dict[str, torch.Tensor]:
+    folded = {}
+    for key, value in state.items():
+        module, marker, rest = key.rpartition(".parametrizations.")
+        if marker and rest.endswith(".original"):
+            param = rest.removesuffix(".original")
+            mask = state.get(f"{module}.parametrizations.{param}.0.mask")
+            if mask is None:
+                raise CheckpointError(
+                    f"checkpoint {path}: {key} is a parametrized weight saved without its mask (torch.ao.pruning "
+                    f"sparsifiers keep masks outside model.state_dict()), so its pruning cannot be read; call "
+                    f"sparsifier.squash_mask() before torch.save(model.state_dict(), ...)")
+            folded[f"{module}.{param}"] = value * mask
+        elif not (marker and rest.endswith(".0.mask")):
             folded[key] = value
     return folded
 

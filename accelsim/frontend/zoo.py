@@ -1,5 +1,6 @@
 """Named models for the CLI: torchvision CNNs and BERT-base (randomly initialised and seeded: no weights can be
-downloaded here), and `digits-cnn` (trained). Each entry builds the model and a seeded example input."""
+downloaded here), and `digits-cnn` and `digits-mlp` (trained on their own data, which pruning schedules use). Each
+entry builds the model and a seeded example input."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # torch is imported when a model is built, not when the zoo's names are looked up
     import torch
     from torch import nn
+
+    from accelsim.frontend.training import TrainingSetup
 
 
 class UnknownNameError(KeyError):
@@ -36,6 +39,9 @@ class ZooModel:
     """Builds the model from a seed (torch.manual_seed before construction)."""
     make_input: Callable[[tuple[int, ...], int], object]
     """Builds the example input for a shape and a seed."""
+    training: Callable[[int], TrainingSetup] | None = None
+    """For a model with data: its data, recipe and seeded initialisation (fine-tuning, accuracy, rewinding);
+    None for a model without data (its accuracy is unknown)."""
 
 
 def _seeded(factory: Callable[[], nn.Module]) -> Callable[[int], nn.Module]:
@@ -83,10 +89,22 @@ def _token_input(shape: tuple[int, ...], seed: int) -> dict:
     return {"input_ids": ids}
 
 
-def _digits_model(seed: int) -> nn.Module:
-    from accelsim.frontend.digits import trained_digits_cnn
+def _digits_model(name: str) -> Callable[[int], nn.Module]:
+    def build(seed: int) -> nn.Module:
+        from accelsim.frontend.digits import trained_digits_model
 
-    return trained_digits_cnn(seed)[0]
+        return trained_digits_model(name, seed)[0]
+
+    return build
+
+
+def _digits_training(name: str) -> Callable[[int], TrainingSetup]:
+    def setup(seed: int) -> TrainingSetup:
+        from accelsim.frontend.digits import training_setup
+
+        return training_setup(name, seed)
+
+    return setup
 
 
 def _digits_input(shape: tuple[int, ...], seed: int) -> torch.Tensor:
@@ -97,7 +115,7 @@ def _digits_input(shape: tuple[int, ...], seed: int) -> torch.Tensor:
 
     images = load_digits_data().test_images
     if len(shape) != 4 or shape[1:] != (1, 8, 8) or not 1 <= shape[0] <= len(images):
-        raise ValueError(f"digits-cnn takes an input shape Nx1x8x8 with 1 <= N <= {len(images)}, "
+        raise ValueError(f"the digits models take an input shape Nx1x8x8 with 1 <= N <= {len(images)}, "
                          f"got {'x'.join(map(str, shape))}")
     order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
     return images[order[: shape[0]]]
@@ -119,8 +137,10 @@ MODELS: dict[str, ZooModel] = {
 }
 MODELS["bert-base"] = ZooModel("bert-base", "BERT-base encoder (transformers, from config, random seeded weights)",
                                (1, 128), _seeded(_bert_base), _token_input)
-MODELS["digits-cnn"] = ZooModel("digits-cnn", "small CNN trained on scikit-learn digits (cached); real test images",
-                                (1, 1, 8, 8), _digits_model, _digits_input)
+_DIGITS = {"digits-cnn": "small CNN trained on scikit-learn digits (cached); real test images",
+           "digits-mlp": "3-layer MLP (64-256-128-10) trained on scikit-learn digits (cached); real test images"}
+for _name, _text in _DIGITS.items():
+    MODELS[_name] = ZooModel(_name, _text, (1, 1, 8, 8), _digits_model(_name), _digits_input, _digits_training(_name))
 
 
 def get_model(name: str) -> ZooModel:

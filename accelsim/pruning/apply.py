@@ -8,6 +8,8 @@ the parameter, and live torch prune masks, also on layers left dense, are folded
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 from torch import nn
 
@@ -16,11 +18,15 @@ from accelsim.pruning.errors import PruningError
 from accelsim.pruning.no_pruning import NoPruning
 from accelsim.pruning.parse import parse_scheme
 from accelsim.pruning.report import LayerRow, PruneReport
+from accelsim.pruning.scores import LayerScores
 from accelsim.pruning.targets import PRUNABLE_TYPES, find_prunable_weights
 
 
-def apply(model: nn.Module, scheme: SchemeBase | str) -> PruneReport:
-    """Prune `model` in place by `scheme` (a config, or its CLI text such as "nm:2:4")."""
+def apply(model: nn.Module, scheme: SchemeBase | str,
+          scores: Mapping[str, LayerScores] | None = None) -> PruneReport:
+    """Prune `model` in place by `scheme` (a config, or its CLI text such as "nm:2:4"), ranking by `scores` (a
+    criterion's, by weight name; `None`: magnitude). `accelsim.pruning.prune` computes the scores and runs a
+    criterion's iterative steps."""
     if isinstance(scheme, str):
         scheme = parse_scheme(scheme)
     weights = find_prunable_weights(model, scheme.exclude)
@@ -35,7 +41,7 @@ def apply(model: nn.Module, scheme: SchemeBase | str) -> PruneReport:
                 f"be pruned (exclude it, or fix the weights first)."
             )
     before = {w.name: int(torch.count_nonzero(w.tensor)) for w in weights}
-    decisions = scheme.plan(weights)
+    decisions = scheme.plan(weights, scores)
     _check_something_fits(scheme, decisions)
 
     rows = []

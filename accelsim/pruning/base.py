@@ -8,13 +8,14 @@ already sparser than the target keeps its own density.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, ClassVar
 
 import torch
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from accelsim.pruning.errors import LayerMismatch
+from accelsim.pruning.scores import LayerScores
 from accelsim.pruning.targets import PrunableWeight
 
 Decision = torch.Tensor | str
@@ -42,6 +43,9 @@ class SchemeBase(BaseModel):
     summary: ClassVar[str]
     """One line for `accelsim list`."""
 
+    ranks_by_criterion: ClassVar[bool] = True
+    """False for schemes that rank by their own rule (random draws, none): a --criterion is refused for them."""
+
     exclude: tuple[str, ...] = ()
     """Module names left dense (a container such as "classifier" covers every layer inside it)."""
 
@@ -51,37 +55,48 @@ class SchemeBase(BaseModel):
         separately)."""
         raise NotImplementedError
 
-    def plan(self, weights: Sequence[PrunableWeight]) -> dict[str, Decision]:
+    def plan(self, weights: Sequence[PrunableWeight],
+             scores: Mapping[str, LayerScores] | None = None) -> dict[str, Decision]:
         """A decision for every weight that is not excluded, keyed by `PrunableWeight.name`. `weights` is every
         prunable weight of the model in module order, excluded ones included (and marked): han2015 recognises the
-        model by all of them."""
+        model by all of them. `scores` ranks the weights (a criterion's, by weight name; accelsim/pruning/scores.py
+        says how each structure uses them); `None` ranks by magnitude."""
         raise NotImplementedError
+
+    def with_sparsity(self, sparsity: float) -> SchemeBase:
+        """The same scheme at another overall sparsity (the intermediate targets of iterative and gradual
+        schedules). A scheme whose density is fixed by its pattern (N:M, han2015, none) returns itself."""
+        if "sparsity" not in type(self).model_fields:
+            return self
+        return self.model_copy(update={"sparsity": sparsity})
+
+    @property
+    def target_sparsity(self) -> float | None:
+        """The sparsity `with_sparsity` scales, or None for a scheme whose density its pattern fixes."""
+        return getattr(self, "sparsity", None)
 
 
 class PerLayerScheme(SchemeBase):
     """A scheme that decides each weight on its own: `mask` works on a single tensor and raises
     `LayerMismatch` when the weight's shape does not fit; at model level that layer is left dense."""
 
-    def mask(self, weight: torch.Tensor, *, layer_name: str = "") -> torch.Tensor:
-        """Bool keep-mask of `weight`'s shape (`layer_name` only seeds random schemes)."""
+    def mask(self, weight: torch.Tensor, *, layer_name: str = "", scores: LayerScores | None = None) -> torch.Tensor:
+        """Bool keep-mask of `weight`'s shape, ranked by `scores` (`None`: magnitude); `layer_name` only seeds
+        random schemes."""
         raise NotImplementedError
 
-    def plan(self, weights: Sequence[PrunableWeight]) -> dict[str, Decision]:
+    def plan(self, weights: Sequence[PrunableWeight],
+             scores: Mapping[str, LayerScores] | None = None) -> dict[str, Decision]:
         decisions: dict[str, Decision] = {}
         for weight in weights:
             if weight.excluded:
                 continue
             try:
-                decisions[weight.name] = self.mask(weight.tensor, layer_name=weight.name)
+                layer_scores = None if scores is None else scores[weight.name]
+                decisions[weight.name] = self.mask(weight.tensor, layer_name=weight.name, scores=layer_scores)
             except LayerMismatch as mismatch:
                 decisions[weight.name] = mismatch.reason
         return decisions
-
-
-def magnitude_scores(weight: torch.Tensor) -> torch.Tensor:
-    """|w|, in a float type numpy can partition (abs is exact, so the order is the weights' own)."""
-    scores = weight.detach().abs()
-    return scores if scores.dtype in (torch.float32, torch.float64) else scores.float()
 
 
 def gemm_view(weight: torch.Tensor) -> torch.Tensor:

@@ -15,12 +15,14 @@ from pydantic import Field
 
 from accelsim.pruning.base import PerLayerScheme, Sparsity, gemm_view
 from accelsim.pruning.errors import LayerMismatch
+from accelsim.pruning.scores import LayerScores, group_scores
 from accelsim.pruning.selection import kept_count, top_k_mask
 
 
 class Block(PerLayerScheme):
     """Each layer keeps `kept_count(density, number of blocks)` blocks, those of largest L2 norm (norms in
-    float64; ties: the earlier block in row-major order of the block grid)."""
+    float64; ties: the earlier block in row-major order of the block grid). With a criterion, the L2 norm of the
+    block's scores (their sum for signed scores; scores.py)."""
 
     syntax: ClassVar[str] = "block:<rows>x<cols>:<sparsity>"
     summary: ClassVar[str] = "zero whole blocks of the GEMM view (K, C*R*S) by L2 norm (block:4x4:0.75, block:1x16:0.5)"
@@ -37,7 +39,7 @@ class Block(PerLayerScheme):
     def text(self) -> str:
         return f"block:{self.block_rows}x{self.block_cols}:{self.sparsity!r}"
 
-    def mask(self, weight: torch.Tensor, *, layer_name: str = "") -> torch.Tensor:
+    def mask(self, weight: torch.Tensor, *, layer_name: str = "", scores: LayerScores | None = None) -> torch.Tensor:
         view = gemm_view(weight.detach())
         rows, cols = view.shape
         if rows % self.block_rows or cols % self.block_cols:
@@ -49,8 +51,9 @@ class Block(PerLayerScheme):
                 f"model level such a layer is left dense and listed in the report.",
             )
         grid_rows, grid_cols = rows // self.block_rows, cols // self.block_cols
-        tiles = view.to(torch.float64).reshape(grid_rows, self.block_rows, grid_cols, self.block_cols)
-        norms = torch.linalg.vector_norm(tiles, dim=(1, 3))
+        tile_shape = (grid_rows, self.block_rows, grid_cols, self.block_cols)
+        score_tiles = None if scores is None else gemm_view(scores.values).reshape(tile_shape)
+        norms = group_scores(view.reshape(tile_shape), score_tiles, (1, 3), 2, scores is not None and scores.signed)
         keep_tiles = top_k_mask(norms, kept_count(1.0 - self.sparsity, norms.numel()))
         keep = keep_tiles[:, None, :, None].expand(grid_rows, self.block_rows, grid_cols, self.block_cols)
         return keep.reshape(weight.shape)

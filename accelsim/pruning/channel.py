@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 import torch
 
 from accelsim.pruning.base import PerLayerScheme, Sparsity, gemm_view
+from accelsim.pruning.scores import LayerScores, group_scores
 from accelsim.pruning.selection import kept_count, top_k_mask
 
 
@@ -15,7 +16,8 @@ class Channel(PerLayerScheme):
 
     torch.nn.utils.prune.ln_structured(dim=0) by another route: we compute the norms (in float64) and pick the
     filters ourselves for half-up rounding and a defined tie order (the lower channel index wins), then write the
-    mask through prune.custom_from_mask. The bias of a pruned channel is kept, as ln_structured keeps it."""
+    mask through prune.custom_from_mask. The bias of a pruned channel is kept, as ln_structured keeps it. With a
+    criterion, filters rank by the same norm of their scores (their sum for signed scores; scores.py)."""
 
     syntax: ClassVar[str] = "channel:<sparsity>[:l1|l2]"
     summary: ClassVar[str] = "filter (output channel) pruning by L1 (default) or L2 norm (channel:0.5:l2)"
@@ -30,8 +32,9 @@ class Channel(PerLayerScheme):
     def text(self) -> str:
         return f"channel:{self.sparsity!r}:l{self.norm}"
 
-    def mask(self, weight: torch.Tensor, *, layer_name: str = "") -> torch.Tensor:
-        rows = gemm_view(weight.detach()).to(torch.float64)
-        norms = torch.linalg.vector_norm(rows, ord=self.norm, dim=1)
+    def mask(self, weight: torch.Tensor, *, layer_name: str = "", scores: LayerScores | None = None) -> torch.Tensor:
+        rows = gemm_view(weight.detach())
+        score_rows = None if scores is None else gemm_view(scores.values)
+        norms = group_scores(rows, score_rows, (1,), self.norm, scores is not None and scores.signed)
         keep_rows = top_k_mask(norms, kept_count(1.0 - self.sparsity, rows.shape[0]))
         return keep_rows[:, None].expand(rows.shape).reshape(weight.shape)

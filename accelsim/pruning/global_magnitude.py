@@ -1,4 +1,6 @@
-"""Global magnitude pruning: one |w| threshold over all prunable weights, with a guard against layer collapse.
+"""Global pruning: one threshold over all prunable weights (|w| by default, or a criterion's scores, which then
+must be comparable across layers, as SNIP's, GraSP's and SynFlow's are by design), with a guard against layer
+collapse.
 
 A single global threshold lets a layer whose weights are small overall (a first conv, a scaled attention
 projection) lose all of its weights, which disconnects the network (layer collapse; Tanaka et al., SynFlow,
@@ -16,15 +18,16 @@ off.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar, Literal
 
 import numpy as np
 import torch
 from pydantic import field_validator
 
-from accelsim.pruning.base import Decision, SchemeBase, Sparsity, magnitude_scores
+from accelsim.pruning.base import Decision, SchemeBase, Sparsity
 from accelsim.pruning.errors import PruningError
+from accelsim.pruning.scores import LayerScores, element_scores
 from accelsim.pruning.selection import at_least_count, kept_count, top_k_flat
 from accelsim.pruning.targets import PrunableWeight
 
@@ -54,10 +57,12 @@ class Global(SchemeBase):
     def text(self) -> str:
         return f"global:{self.sparsity!r}:min_layer_density={self.min_layer_density!r}"
 
-    def plan(self, weights: Sequence[PrunableWeight]) -> dict[str, Decision]:
+    def plan(self, weights: Sequence[PrunableWeight],
+             scores: Mapping[str, LayerScores] | None = None) -> dict[str, Decision]:
         chosen = [w for w in weights if not w.excluded]
         tensors = [w.tensor for w in chosen]
-        scores = [magnitude_scores(t).reshape(-1).cpu().numpy().astype(np.float64, copy=False) for t in tensors]
+        scores = [element_scores(t, None if scores is None else scores[w.name]).reshape(-1).cpu().numpy()
+                  .astype(np.float64, copy=False) for w, t in zip(chosen, tensors, strict=True)]
         sizes = [s.size for s in scores]
         budget = kept_count(1.0 - self.sparsity, sum(sizes))
         floors = [at_least_count(self.min_layer_density, size) for size in sizes]

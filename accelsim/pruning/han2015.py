@@ -14,14 +14,15 @@ sparsity patterns are the paper's in density, not its weights.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from accelsim.pruning.base import Decision, SchemeBase
 from accelsim.pruning.errors import PruningError
+from accelsim.pruning.scores import LayerScores
 from accelsim.pruning.targets import PrunableWeight
-from accelsim.pruning.unstructured import magnitude_mask
+from accelsim.pruning.unstructured import layer_mask
 
 
 @dataclass(frozen=True)
@@ -99,10 +100,11 @@ class Han2015(SchemeBase):
     def text(self) -> str:
         return "han2015"
 
-    def plan(self, weights: Sequence[PrunableWeight]) -> dict[str, Decision]:
+    def plan(self, weights: Sequence[PrunableWeight],
+             scores: Mapping[str, LayerScores] | None = None) -> dict[str, Decision]:
         table = MODELS[detect_model([w.shape for w in weights])]
         return {
-            w.name: magnitude_mask(w.tensor, row.density)
+            w.name: layer_mask(w.tensor, row.density, None if scores is None else scores[w.name])
             for w, row in zip(weights, table, strict=True)
             if not w.excluded
         }

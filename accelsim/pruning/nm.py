@@ -6,7 +6,8 @@ Groups run along the reduction dimension, the one a GEMM sums over:
   convention (apex/contrib/sparsity, sparse_masklib.create_mask permutes the weight to (R, S, K, C) before
   grouping): the channels-last implicit-GEMM layout that cuDNN's sparse kernels read, where C is the innermost
   reduction index. A grouped conv's weight (K, C/groups, R, S) is grouped along its C/groups.
-In each group the n largest |w| are kept (ties: the lower channel index). A reduction length not divisible by m
+In each group the n largest |w| (or, with a criterion, the n highest scores; zeros first to go) are kept (ties:
+the lower channel index). A reduction length not divisible by m
 cannot be N:M: `mask` raises, and at model level the layer is left dense and listed (ASP skips such layers too).
 """
 
@@ -17,8 +18,9 @@ from typing import ClassVar, Literal
 import torch
 from pydantic import model_validator
 
-from accelsim.pruning.base import PerLayerScheme, magnitude_scores
+from accelsim.pruning.base import PerLayerScheme
 from accelsim.pruning.errors import LayerMismatch
+from accelsim.pruning.scores import LayerScores, element_scores
 
 
 class NM(PerLayerScheme):
@@ -48,8 +50,8 @@ class NM(PerLayerScheme):
     def text(self) -> str:
         return f"nm:{self.n}:{self.m}"
 
-    def mask(self, weight: torch.Tensor, *, layer_name: str = "") -> torch.Tensor:
-        scores = magnitude_scores(weight)
+    def mask(self, weight: torch.Tensor, *, layer_name: str = "", scores: LayerScores | None = None) -> torch.Tensor:
+        scores = element_scores(weight, scores)
         if weight.dim() == 4:
             scores = scores.permute(0, 2, 3, 1)  # (K, R, S, C): C innermost, as ASP groups it
             what = "input channels C"

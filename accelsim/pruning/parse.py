@@ -1,6 +1,6 @@
 """The CLI form of a pruning scheme, `name[:arg...][:key=value...]`, and the list `accelsim list` prints.
 
-    unstructured:0.9        global:0.9              global:0.9:min_layer_density=0.05
+    unstructured:0.9        global:0.9              global:0.9:min_layer_density=0.05     erk:0.9
     random:0.5              random:0.5:seed=3       (seed from the text, else parse_scheme's `seed`, else 0)
     nm:2:4                  block:4x4:0.75          block:1x16:0.5
     channel:0.5             channel:0.5:l2          han2015        none
@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from accelsim.pruning.base import SchemeBase
 from accelsim.pruning.block import Block
 from accelsim.pruning.channel import Channel
+from accelsim.pruning.erk import ERK
 from accelsim.pruning.errors import PruningError
 from accelsim.pruning.global_magnitude import Global
 from accelsim.pruning.han2015 import Han2015
@@ -39,7 +40,7 @@ class SchemeInfo:
 
 SCHEMES: dict[str, SchemeInfo] = {
     cls.model_fields["kind"].default: SchemeInfo(cls.model_fields["kind"].default, cls.syntax, cls.summary, cls)
-    for cls in (Unstructured, Global, Random, NM, Block, Channel, Han2015, NoPruning)
+    for cls in (Unstructured, Global, ERK, Random, NM, Block, Channel, Han2015, NoPruning)
 }
 
 
@@ -146,6 +147,7 @@ def _bare(t: _Text) -> dict:
 _FIELDS: dict[str, Callable[[_Text], dict]] = {
     "unstructured": _unstructured,
     "global": _global,
+    "erk": _unstructured,
     "random": _random,
     "nm": _nm,
     "block": _block,

@@ -5,8 +5,10 @@ Prunable: the `weight` of every nn.Conv2d and nn.Linear, and nn.MultiheadAttenti
 such. Biases are never pruned. Other layers with weights (norms, embeddings) are not prunable and not listed.
 
 A weight may already carry a live torch.nn.utils.prune mask (`weight_orig` x `weight_mask`, applied by a forward
-pre-hook). We read it as the product, so that the mask counts as zeros, and fold it with `prune.remove` when
-writing: afterwards every prunable weight is a plain Parameter whose zeros are the sparsity.
+pre-hook), or a parametrization such as torch.ao.pruning's FakeSparsity (`parametrizations.weight.original`
+and a mask). We read either as the effective weight, so that the mask counts as zeros, and fold it when writing
+(`prune.remove`, `parametrize.remove_parametrizations(leave_parametrized=True)`): afterwards every prunable weight
+is a plain Parameter whose zeros are the sparsity.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.nn.utils import prune
+from torch.nn.utils import parametrize, prune
 
 from accelsim.pruning.errors import PruningError
 
@@ -57,9 +59,11 @@ class PrunableWeight:
         return tuple(self.tensor.shape)
 
     def fold_live_mask(self) -> None:
-        """Make a live torch prune mask permanent in the parameter (no-op without one)."""
+        """Make a live torch prune mask or parametrization permanent in the parameter (no-op without one)."""
         if self.has_live_mask:
             prune.remove(self.module, self.param)
+        if parametrize.is_parametrized(self.module, self.param):
+            parametrize.remove_parametrizations(self.module, self.param, leave_parametrized=True)
 
     def write_mask(self, keep: torch.Tensor) -> None:
         """Zero the weights where `keep` is False, permanently, through torch.nn.utils.prune."""

@@ -1,4 +1,4 @@
-"""Per-layer magnitude pruning (Han et al. 2015's criterion): each layer keeps its largest |w|."""
+"""Per-layer pruning: each layer keeps its highest-scoring weights, by default its largest |w| (Han et al. 2015)."""
 
 from __future__ import annotations
 
@@ -6,20 +6,22 @@ from typing import ClassVar, Literal
 
 import torch
 
-from accelsim.pruning.base import PerLayerScheme, Sparsity, magnitude_scores
+from accelsim.pruning.base import PerLayerScheme, Sparsity
+from accelsim.pruning.scores import LayerScores, element_scores
 from accelsim.pruning.selection import kept_count, top_k_mask
 
 
-def magnitude_mask(weight: torch.Tensor, density: float) -> torch.Tensor:
-    """Keep exactly `kept_count(density, numel)` weights of largest magnitude (ties: earlier flat index).
+def layer_mask(weight: torch.Tensor, density: float, scores: LayerScores | None = None) -> torch.Tensor:
+    """Keep exactly `kept_count(density, numel)` weights of highest score, by default of largest magnitude (ties:
+    earlier flat index; zeros first to go).
 
-    The same rule as torch.nn.utils.prune.l1_unstructured, but with half-up rounding and a defined tie order
-    (see selection.py); the mask is then written through prune.custom_from_mask."""
-    return top_k_mask(magnitude_scores(weight), kept_count(density, weight.numel()))
+    By magnitude, the same rule as torch.nn.utils.prune.l1_unstructured, but with half-up rounding and a defined tie
+    order (see selection.py); the mask is then written through prune.custom_from_mask."""
+    return top_k_mask(element_scores(weight, scores), kept_count(density, weight.numel()))
 
 
 class Unstructured(PerLayerScheme):
-    """Every layer pruned to the same sparsity by magnitude."""
+    """Every layer pruned to the same sparsity by the criterion's scores (magnitude by default)."""
 
     syntax: ClassVar[str] = "unstructured:<sparsity>"
     summary: ClassVar[str] = "per-layer magnitude pruning: each layer keeps its largest |w| (unstructured:0.9)"
@@ -32,5 +34,5 @@ class Unstructured(PerLayerScheme):
     def text(self) -> str:
         return f"unstructured:{self.sparsity!r}"
 
-    def mask(self, weight: torch.Tensor, *, layer_name: str = "") -> torch.Tensor:
-        return magnitude_mask(weight, 1.0 - self.sparsity)
+    def mask(self, weight: torch.Tensor, *, layer_name: str = "", scores: LayerScores | None = None) -> torch.Tensor:
+        return layer_mask(weight, 1.0 - self.sparsity, scores)

@@ -83,12 +83,21 @@ def summary_lines(result: NetworkResult) -> list[str]:
                      f"{_engineering(result.dense_energy_pj * 1e-12, 'J')}; speedup {result.speedup:.2f}x, "
                      f"energy ratio {result.energy_ratio:.2f}x")
     lines += list(result.notes)
+    lines.append(accuracy_line(result))
     for name, label in ((name, metric.summary_label) for name, metric in result.metrics.items()
                         if metric.summary_label):
         values = [row.result.metrics[name] for row in result.rows if name in row.result.metrics]
         if values:
             lines.append(f"{label}: {min(values):.4f} to {max(values):.4f} over {len(values)} layers")
     return lines + layer_note_lines(result)
+
+
+def accuracy_line(result: NetworkResult) -> str:
+    """The pruned model's test accuracy next to the dense model's, or that it is unknown."""
+    if result.accuracy is None:
+        return "test accuracy: unknown (no model with test data behind this workload)"
+    before = result.accuracy_before_pruning
+    return (f"test accuracy {result.accuracy:.4f}" + (f" (dense model {before:.4f})" if before is not None else ""))
 
 
 def layer_note_lines(result: NetworkResult) -> list[str]:
