@@ -70,6 +70,24 @@ def test_digits_cnn_is_trained_to_at_least_95_percent(tmp_path, monkeypatch):
         assert torch.equal(a, b)
 
 
+@pytest.mark.parametrize("name", ["digits-cnn", "digits-mlp"])
+def test_digits_training_does_not_depend_on_the_core_count(name):
+    # Two epochs under 1 and under 2 torch threads: the recipe trains on one thread either way, so a 2-core CI
+    # machine and a 64-core workstation cache the same weights (with torch's default, they differed by ~3e-5).
+    from accelsim.frontend.digits import load_digits_data, train_digits_model
+
+    previous = torch.get_num_threads()
+    try:
+        runs = []
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            runs.append(train_digits_model(name, load_digits_data(), epochs=2).state_dict())
+    finally:
+        torch.set_num_threads(previous)
+    for a, b in zip(runs[0].values(), runs[1].values(), strict=True):
+        assert torch.equal(a, b)
+
+
 def test_unknown_model_suggests_the_close_name():
     with pytest.raises(UnknownNameError, match="Did you mean 'bert-base'"):
         get_model("bert_base")

@@ -38,7 +38,7 @@ class Recipe:
     lr: float
     batch_size: int = 64
     threads: int | None = 1
-    """torch threads while training (None: torch's default, as digits-cnn's cached v1 weights were trained)."""
+    """torch threads while training (None: leave torch's setting, which follows the core count)."""
 
 
 @dataclass(frozen=True)
