@@ -59,13 +59,16 @@ def test_output_equals_the_reference_with_shared_weights(index, dense):
 
 def test_cycles_split_on_the_hand_example():
     # tests/test_eie_jit.py works this 4-PE example by hand at FIFO depth 2: 5 cycles; 10 entries and 5 empty
-    # columns; 5 idle PE-cycles, 4 of them in cycle 0 waiting for the first broadcast. Plus 3 drain cycles.
+    # columns; 5 idle PE-cycles, 4 of them in cycle 0 waiting for the first broadcast; the scan's one cycle (c3)
+    # starves no PE. Plus 3 drain cycles.
     from test_eie_jit import hand_example
 
     layer = Layer(name="hand", op="linear", input=np.ones((1, 3)), weight=hand_example())
     result = EIE().simulate(layer, eie_arch(4, "dataflow.fifo_depth=2"))
     assert result.cycles == 8
-    assert dict(result.stall_cycles) == {"pipeline_fill": 4, "format_overhead": 1, "load_imbalance": 0}
+    assert dict(result.stall_cycles) == {"pipeline_fill": 4, "format_overhead": 1, "activation_scan": 0,
+                                         "load_imbalance": 0}
+    assert result.metrics["scan_cycles"] == 1
     assert result.metrics["fifo_empty_pe_cycles"] == 1  # starved: the first cycle is pipeline latency
     assert result.metrics["load_balance_efficiency"] == pytest.approx(1 - 1 / 20)
     assert result.metrics["empty_column_pe_cycles"] == 5
@@ -125,10 +128,16 @@ def test_empty_operands_take_no_compute():
     rng = np.random.default_rng(13)
     no_activations = Layer(name="a0", op="linear", input=np.zeros((1, 30)), weight=sparse(rng, (20, 30), 0.5))
     result = EIE().simulate(no_activations, eie_arch(4), compute_output=True)
-    assert result.cycles == 0 and result.macs_issued == 0 and not result.output.any()
+    # The CCU still scans the 8 rows of 4 activations (the first cycle is the round's fill), and nothing drains.
+    assert result.cycles == 8 and result.macs_issued == 0 and not result.output.any()
+    assert dict(result.stall_cycles) == {"pipeline_fill": 1, "format_overhead": 0, "activation_scan": 7,
+                                         "load_imbalance": 0}
+    ideal = EIE().simulate(no_activations, eie_arch(4, "dataflow.activation_scan=ideal"))
+    assert ideal.cycles == 0
     no_weights = Layer(name="w0", op="linear", input=np.ones((1, 30)), weight=np.zeros((20, 30)))
     result = EIE().simulate(no_weights, eie_arch(4), compute_output=True)
-    # Every broadcast still costs each PE a pointer read; the FIFO keeps up: 30 broadcasts, 1 + 30 cycles.
+    # Every broadcast still costs each PE a pointer read; the FIFO keeps up: 30 broadcasts, 1 + 30 cycles (the
+    # scan leaves the partial last row while the PEs do column 29).
     assert result.macs_issued == 0 and result.metrics["empty_column_pe_cycles"] == 4 * 30
     assert result.cycles == 1 + 30 + 3 and not result.output.any()
 

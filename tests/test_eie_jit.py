@@ -1,5 +1,5 @@
 """EIE kernels, jitted and as pure Python (`.py_func`): the layout against accelsim.formats.eie (a separate numpy
-implementation), and the cycle loop against a 4-PE example worked out by hand."""
+implementation), and the cycle loop against 4-PE examples worked out by hand."""
 
 from __future__ import annotations
 
@@ -122,7 +122,8 @@ def hand_example():
 
 
 def run_rounds(variant, matrix, vectors, n_pes, fifo_depth, rows_per_batch=64, line_entries=8, skip=True,
-               compute_output=False, codebook=None):
+               compute_output=False, codebook=None, scan_row_width=None):
+    """The cycle loop on `matrix` x each vector; the CCU scans rows of n_pes activations unless told otherwise."""
     entries, padding, first_row, last_row = stats(variant, matrix, n_pes, rows_per_batch)
     starts, total = starts_of(entries)
     per_pe_batch = entries.sum(axis=2)
@@ -134,17 +135,22 @@ def run_rounds(variant, matrix, vectors, n_pes, fifo_depth, rows_per_batch=64, l
                            LEVELS, codebook["level_to_code"])
         values = codebook["values"]
     out = np.zeros((vectors.shape[0], matrix.shape[0]))
+    width = n_pes if scan_row_width is None else scan_row_width
     counters = call(k.simulate_rounds, variant, vectors, entries, padding, first_row, last_row, starts,
-                    line_entries, base, fifo_depth, skip, rows_per_batch, compute_output, codes, rows, values, out)
+                    line_entries, base, fifo_depth, width, skip, rows_per_batch, compute_output, codes, rows, values,
+                    out)
     return counters, out
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_hand_example_fifo_depth_1(variant):
+@pytest.mark.parametrize("scan_row_width", [4, 0])
+def test_hand_example_fifo_depth_1(variant, scan_row_width):
     # Worked by hand (one broadcast per cycle, a full FIFO refuses even when emptied in the same cycle):
     # c0 broadcast col0, PEs idle | c1 stall; all pop col0 (PE1, PE3 empty columns) | c2 broadcast col1; PE0 busy
     # | c3 stall; all pop col1 | c4 broadcast col2; PE1 busy | c5 all pop col2 | c6 PE3 busy | done: 7 cycles.
-    c, _ = run_rounds(variant, hand_example(), np.ones((1, 3)), 4, 1)
+    # Scanning rows of 4, the three activations are one row; leaving it (col2 is not its last slot) takes c5,
+    # while the PEs are still busy: the same 7 cycles.
+    c, _ = run_rounds(variant, hand_example(), np.ones((1, 3)), 4, 1, scan_row_width=scan_row_width)
     assert c[k.CYCLES] == 7
     assert c[k.BROADCASTS] == 3
     assert c[k.BROADCAST_STALL_CYCLES] == 2
@@ -155,6 +161,7 @@ def test_hand_example_fifo_depth_1(variant):
     assert c[k.ACCUMULATOR_BYPASSES] == 0  # PE2's pops are two cycles apart
     assert c[k.SPMAT_LINE_READS] == 7  # PE0: 2 columns, PE1: 1, PE2: 3, PE3: 1
     assert c[k.ROUNDS] == 1
+    assert c[k.SCAN_CYCLES] == (1 if scan_row_width else 0) and c[k.SCAN_STARVED_PE_CYCLES] == 0
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -193,13 +200,19 @@ def test_rounds_compute_the_product(variant):
     assert c[k.ROUNDS] == 3 * 3  # 23 rows on 4 PEs: 6 local rows, batches of 2
 
 
-@settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 10_000), n_pes=st.integers(1, 6), depth=st.integers(1, 6))
-def test_a_deeper_fifo_never_adds_cycles(seed, n_pes, depth):
+def random_problem(seed, lowest_input_density):
+    """A random matrix of 1..29 x 1..29 and two vectors, at random densities."""
     rng = np.random.default_rng(seed)
     rows, cols = rng.integers(1, 30), rng.integers(1, 30)
     matrix = rng.standard_normal((rows, cols)) * (rng.random((rows, cols)) < rng.uniform(0.05, 0.9))
-    vectors = rng.standard_normal((2, cols)) * (rng.random((2, cols)) < rng.uniform(0.1, 1.0))
+    vectors = rng.standard_normal((2, cols)) * (rng.random((2, cols)) < rng.uniform(lowest_input_density, 1.0))
+    return matrix, vectors
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n_pes=st.integers(1, 6), depth=st.integers(1, 6))
+def test_a_deeper_fifo_never_adds_cycles(seed, n_pes, depth):
+    matrix, vectors = random_problem(seed, 0.1)
     shallow, _ = run_rounds("jit", matrix, vectors, n_pes, depth)
     deeper, _ = run_rounds("jit", matrix, vectors, n_pes, depth + 1)
     assert deeper[k.CYCLES] <= shallow[k.CYCLES]
@@ -207,3 +220,73 @@ def test_a_deeper_fifo_never_adds_cycles(seed, n_pes, depth):
     for c in (shallow, deeper):
         assert n_pes * c[k.CYCLES] == (c[k.ENTRY_CYCLES] + c[k.PADDING_CYCLES] + c[k.EMPTY_COLUMN_CYCLES]
                                        + c[k.FIFO_EMPTY_CYCLES])
+
+
+# --- the activation scan ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize(("nonzeros", "n_cols", "expected"), [
+    # Rows of 4 slots. 1 and 3 are in row 0 and 3 is its last slot, so the scan is in row 1 after it; row 1 is
+    # empty (one cycle); 9 is in row 2; leaving row 2 after it takes one more cycle.
+    ([1, 3, 9], 12, [0, 0, 1, 1]),
+    ([6], 12, [1, 2]),  # row 0 empty (one cycle); after 6, leaving row 1 and the empty row 2: two cycles
+    ([], 12, [3]),  # nothing to broadcast: three empty rows
+    ([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 10, [0] * 10 + [1]),  # all broadcast: only the partial last row is left
+])
+def test_scan_gaps_worked_by_hand(variant, nonzeros, n_cols, expected):
+    sequence = np.array(nonzeros + [0] * (n_cols - len(nonzeros)), dtype=np.int64)
+    gaps = np.full(n_cols + 1, -1, dtype=np.int64)
+    call(k.scan_gaps, variant, sequence, len(nonzeros), n_cols, 4, gaps)
+    np.testing.assert_array_equal(gaps[: len(nonzeros) + 1], expected)
+    call(k.scan_gaps, variant, sequence, len(nonzeros), n_cols, 0, gaps)  # an ideal scan never waits
+    assert not gaps[: len(nonzeros) + 1].any()
+
+
+def ones_example():
+    """4 x 8 ones on 4 PEs: each PE holds one local row, one entry in every column."""
+    return np.ones((4, 8))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_scan_cycle_between_rows_starves_the_pes(variant):
+    # Activations 0 and 5: rows 0 and 1 of 4 slots. c0 broadcast col0, PEs idle (fill) | c1 the scan leaves row 0,
+    # nothing broadcast; PEs do col0 | c2 broadcast col5; PEs idle: starved by the scan | c3 the scan leaves row 1
+    # (the last); PEs do col5 | done: 4 cycles. An ideal CCU broadcasts col5 in c1: 3 cycles.
+    vector = np.zeros((1, 8))
+    vector[0, [0, 5]] = 1.0
+    c, _ = run_rounds(variant, ones_example(), vector, 4, 4)
+    assert (c[k.CYCLES], c[k.SCAN_CYCLES], c[k.BROADCASTS], c[k.ENTRY_CYCLES]) == (4, 2, 2, 8)
+    assert c[k.FIFO_EMPTY_CYCLES] == 8 and c[k.SCAN_STARVED_PE_CYCLES] == 4  # c0 and c2; c2 is the scan's
+    assert c[k.STARTED_ROUNDS] == c[k.ACTIVE_ROUNDS] == 1
+    ideal, _ = run_rounds(variant, ones_example(), vector, 4, 4, scan_row_width=0)
+    assert (ideal[k.CYCLES], ideal[k.SCAN_CYCLES], ideal[k.FIFO_EMPTY_CYCLES]) == (3, 0, 4)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_scan_of_trailing_empty_rows_ends_the_round(variant):
+    # Activation 0 of 12 (three rows of 4): c0 broadcast | c1 the scan leaves row 0; PEs do col0 | c2, c3 the scan
+    # passes the empty rows 1 and 2 while the PEs, done, wait | done: 4 cycles, 8 of the idle PE-cycles the scan's.
+    vector = np.zeros((1, 12))
+    vector[0, 0] = 1.0
+    c, _ = run_rounds(variant, np.ones((4, 12)), vector, 4, 8)
+    assert (c[k.CYCLES], c[k.SCAN_CYCLES], c[k.FIFO_EMPTY_CYCLES], c[k.SCAN_STARVED_PE_CYCLES]) == (4, 3, 12, 8)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_an_empty_vector_costs_its_scan(variant):
+    # Nothing to broadcast: the scan still passes the two rows, c0 (the round's first cycle) and c1.
+    c, _ = run_rounds(variant, ones_example(), np.zeros((1, 8)), 4, 8)
+    assert (c[k.CYCLES], c[k.SCAN_CYCLES], c[k.STARTED_ROUNDS], c[k.ACTIVE_ROUNDS]) == (2, 2, 1, 0)
+    assert c[k.FIFO_EMPTY_CYCLES] == 8 and c[k.SCAN_STARVED_PE_CYCLES] == 4
+    ideal, _ = run_rounds(variant, ones_example(), np.zeros((1, 8)), 4, 8, scan_row_width=0)
+    assert ideal[k.CYCLES] == 0 and ideal[k.STARTED_ROUNDS] == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n_pes=st.integers(1, 6), depth=st.integers(1, 6))
+def test_scanning_rows_never_saves_cycles(seed, n_pes, depth):
+    matrix, vectors = random_problem(seed, 0.0)
+    rows_scan, _ = run_rounds("jit", matrix, vectors, n_pes, depth)
+    ideal, _ = run_rounds("jit", matrix, vectors, n_pes, depth, scan_row_width=0)
+    assert rows_scan[k.CYCLES] >= ideal[k.CYCLES]
+    assert rows_scan[k.ENTRY_CYCLES] == ideal[k.ENTRY_CYCLES]  # the same work, only its timing differs
+    assert rows_scan[k.SCAN_STARVED_PE_CYCLES] <= rows_scan[k.FIFO_EMPTY_CYCLES] - n_pes * rows_scan[k.STARTED_ROUNDS]

@@ -2,8 +2,9 @@
 
 A sparse weight matrix times a sparse activation vector on N PEs. Row i of the weight matrix belongs to PE i mod N
 (interleaved CSC, 4-bit relative row index with padding entries, 4-bit codebook index: accelsim.dataflows.eie.jit and
-accelsim.dataflows.shared.weight_sharing). The central control unit finds the nonzero input activations and broadcasts
-at most one (index, value) per cycle into every PE's activation FIFO; the broadcast stalls while any FIFO is full. A PE
+accelsim.dataflows.shared.weight_sharing). The central control unit scans the input activations one row of N (one
+per PE) at a time and broadcasts at most one nonzero (index, value) per cycle into every PE's activation FIFO; the
+broadcast stalls while any FIFO is full, and moving on to the next row can cost a cycle. A PE
 pops an activation, reads the column's two pointers from its even/odd pointer banks, then processes one entry per cycle
 from 64-bit Spmat SRAM lines (codebook decode, multiply, accumulate into a destination register). A PE whose FIFO is
 empty idles: EIE's load imbalance. The timing walks the layer's actual nonzeros in
@@ -17,7 +18,7 @@ matrix-vector product per output position (its im2col windows), and says so; a p
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -40,6 +41,7 @@ METRICS = {
     "load_balance_efficiency": Metric("1 - PE bubble cycles (starved: FIFO empty) / (PEs x computation cycles), as "
                                       "EIE (Han et al., ISCA 2016, Sec. VI-C) defines it", table_header="load bal. %"),
     "broadcast_stall_cycles": Metric("cycles a broadcast was held back because some PE's FIFO was full"),
+    "scan_cycles": Metric("cycles the CCU spent moving to the next row of input activations, broadcasting nothing"),
     "fifo_empty_pe_cycles": Metric("PE-cycles spent idle with an empty activation FIFO"),
     "empty_column_pe_cycles": Metric("PE-cycles spent reading the pointers of a column with no entries on that PE"),
     "stored_entries": Metric("weight entries held in the sparse format, padding entries included"),
@@ -58,6 +60,8 @@ class EIE:
     stall_causes: ClassVar[dict[str, str]] = common_causes(
         "pipeline_fill", "load_imbalance", "format_overhead",
         pipeline_fill="each round's first cycle (every PE waits for the first broadcast) and its pipeline drain",
+        activation_scan="PE-cycles idle with an empty FIFO because the CCU spent the cycle before moving to the next "
+                        "row of input activations instead of broadcasting (as chip cycles)",
         load_imbalance="PE-cycles idle with an empty activation FIFO while other PEs work (as chip cycles)",
         format_overhead="PE-cycles spent on padding entries (zero runs too long for the relative index) and on "
                         "the pointer reads of columns with no entries on the PE (as chip cycles)")
@@ -68,6 +72,11 @@ class EIE:
 
         fifo_depth: int = Field(8, ge=1, le=4096)
         """Entries of each PE's activation FIFO (the chip has 8)."""
+        activation_scan: Literal["rows", "ideal"] = "rows"
+        """How the CCU finds nonzero input activations. rows: the leading-nonzero-detection tree over the PEs (paper
+        Sec. IV) looks at one register row of N activations (activation j in PE j mod N) at a time and takes a
+        cycle to move to the next row unless the activation it just broadcast was the row's last, as the authors'
+        simulator does (nzfetch.cpp). ideal: the next nonzero every cycle, wherever it is."""
         relative_index_bits: int = Field(4, ge=1, le=16)
         """Bits of the relative row index z; a zero run longer than 2^bits - 1 costs a padding entry."""
         weight_index_bits: int = Field(4, ge=1, le=8)
@@ -145,8 +154,8 @@ class EIE:
                                                   codebook.level_to_code)
             counters += jit.simulate_rounds(
                 vectors, entries, padding, first_row, last_row, column_starts, line_entries, pe_line_base,
-                config.fifo_depth, config.skip_zero_activations, rows_per_batch, compute_output, codes, rows,
-                codebook.values, out)
+                config.fifo_depth, pes if config.activation_scan == "rows" else 0, config.skip_zero_activations,
+                rows_per_batch, compute_output, codes, rows, codebook.values, out)
             outputs.append(out)
             stored += int(starts[-1])
             padding_total += int(padding.sum(dtype=np.int64))
@@ -226,7 +235,8 @@ def _capacity_notes(arch: Arch, config: EIE.Config, entries: int, pointers: int,
     pointer_bytes = 2 * arch.memory["ptr_sram"].size_bytes
     if pointers * config.pointer_bits > pointer_bytes * 8:
         notes.append(f"column pointers do not fit: {pointers:,} per PE x {config.pointer_bits} bits "
-                     f"> ptr_sram {pointer_bytes / 1024:g} KB per PE")
+                     f"> ptr_sram {pointer_bytes / 1024:g} KB per PE; timed as if they did, as the paper's Table IV "
+                     f"is (reloading them mid-layer is not modelled)")
     if entries >= 1 << config.pointer_bits:
         notes.append(f"a {config.pointer_bits}-bit pointer cannot address the fullest PE's {entries:,} entries "
                      f"(needs {entries.bit_length()} bits); timing assumes it can")
@@ -240,17 +250,20 @@ def _capacity_notes(arch: Arch, config: EIE.Config, entries: int, pointers: int,
 def _layer_result(layer: Layer, arch: Arch, config: EIE.Config, c: np.ndarray, moves: dict, stored: int,
                   padding: int, codebook: Codebook, notes: list[str], output: np.ndarray | None) -> LayerResult:
     pes = arch.pe_array.pes
-    active = int(c[jit.ACTIVE_ROUNDS])
-    drain = config.pipeline_drain_cycles * active  # a round that broadcasts nothing has no pipeline to drain
+    drain = config.pipeline_drain_cycles * int(c[jit.ACTIVE_ROUNDS])  # a round that broadcasts nothing drains nothing
     cycles = int(c[jit.CYCLES]) + drain
     processed = int(c[jit.ENTRY_CYCLES] + c[jit.PADDING_CYCLES])
     pe_cycles = pes * int(c[jit.CYCLES])
     # In a round's first cycle every PE waits for the first broadcast: pipeline latency, not starvation.
-    starved = int(c[jit.FIFO_EMPTY_CYCLES]) - pes * active
+    fill = int(c[jit.STARTED_ROUNDS])
+    starved = int(c[jit.FIFO_EMPTY_CYCLES]) - pes * fill
+    scan_starved = int(c[jit.SCAN_STARVED_PE_CYCLES])
     # PE-cycles by what the PE did, as chip cycles (divided by the PEs); busy is what is left: real entries.
     overhead = round(int(c[jit.PADDING_CYCLES] + c[jit.EMPTY_COLUMN_CYCLES]) / pes)
-    stalls = {"pipeline_fill": drain + active, "format_overhead": min(overhead, cycles - drain - active)}
-    stalls["load_imbalance"] = min(round(starved / pes), cycles - drain - active - stalls["format_overhead"])
+    stalls = {"pipeline_fill": drain + fill, "format_overhead": min(overhead, cycles - drain - fill)}
+    left = cycles - drain - fill - stalls["format_overhead"]
+    stalls["activation_scan"] = min(round(scan_starved / pes), left)
+    stalls["load_imbalance"] = min(round((starved - scan_starved) / pes), left - stalls["activation_scan"])
     broadcasts = int(c[jit.BROADCASTS])
     actions = ActionCounts({
         ("mac", "compute"): processed,
@@ -265,9 +278,10 @@ def _layer_result(layer: Layer, arch: Arch, config: EIE.Config, c: np.ndarray, m
         ("ccu", "cycle"): cycles,
         **moves,
     })
-    metrics: ClassVar[dict[str, Metric]] = {
+    metrics = {
         "load_balance_efficiency": 1 - starved / pe_cycles if pe_cycles else 1.0,
         "broadcast_stall_cycles": int(c[jit.BROADCAST_STALL_CYCLES]),
+        "scan_cycles": int(c[jit.SCAN_CYCLES]),
         "fifo_empty_pe_cycles": starved,
         "empty_column_pe_cycles": int(c[jit.EMPTY_COLUMN_CYCLES]),
         "stored_entries": stored,

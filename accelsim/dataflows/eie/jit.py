@@ -8,6 +8,11 @@ into batches of that many, and the matrix-vector product runs once per batch (EI
 batch, PE p stores column j as a list of entries, one per nonzero plus a padding entry for every gap of
 max_run + 1 zeros the relative index cannot span (accelsim.formats.runs explains the rule). Every per-(batch, PE,
 column) array below has shape (batches, n_pes, cols).
+
+Activation scan. Input activation j sits in PE j mod n_pes at register row j // n_pes; the leading-nonzero-detection
+tree finds the next nonzero within one row of n_pes activations per cycle (paper Sec. IV; the authors' simulator,
+nzfetch.cpp, walks the rows the same way). Moving on to the next row takes a cycle that broadcasts nothing, unless
+the activation just broadcast was the row's last; a row with no nonzero costs that one cycle.
 """
 
 from __future__ import annotations
@@ -29,8 +34,11 @@ SPMAT_LINE_READS = 7
 POINTER_READS = 8
 ACCUMULATOR_BYPASSES = 9
 ROUNDS = 10
-ACTIVE_ROUNDS = 11  # rounds that broadcast at least one activation (the others take no cycles)
-N_COUNTERS = 12
+ACTIVE_ROUNDS = 11  # rounds that broadcast at least one activation
+STARTED_ROUNDS = 12  # rounds that took at least one cycle (with an ideal scan, the active ones)
+SCAN_CYCLES = 13  # cycles the CCU spent moving to the next activation row, broadcasting nothing
+SCAN_STARVED_PE_CYCLES = 14  # PE-cycles idle with an empty FIFO right after such a cycle that could have broadcast
+N_COUNTERS = 15
 
 
 @njit(cache=True)
@@ -106,20 +114,43 @@ def fill_entries(matrix, n_pes, rows_per_batch, max_run, store_zeros, starts, to
 
 
 @njit(cache=True)
+def scan_gaps(sequence, n_seq, n_cols, row_width, gaps):
+    """Cycles in which the CCU broadcasts nothing while it moves through activation rows of `row_width`: gaps[k]
+    before broadcasting sequence[k] (the column indices of the activations to broadcast, ascending) and gaps[n_seq]
+    after the last one, until the scan has passed the last row. row_width 0 is an ideal CCU: no gaps."""
+    gaps[: n_seq + 1] = 0
+    if row_width == 0:
+        return
+    n_rows = (n_cols + row_width - 1) // row_width
+    current = 0  # the row the scan is in; every row before it is done
+    for k in range(n_seq + 1):
+        row = sequence[k] // row_width if k < n_seq else n_rows
+        gaps[k] = row - current  # one cycle to leave each row between
+        if k < n_seq:
+            # Broadcasting a row's last activation moves the scan on in the same cycle.
+            current = row + 1 if sequence[k] % row_width == row_width - 1 else row
+
+
+@njit(cache=True)
 def simulate_rounds(vectors, entries, padding, first_row, last_row, starts, line_entries, pe_line_base,
-                    fifo_depth, skip_zero_activations, rows_per_batch, compute_output, codes, rows, codebook, out):
+                    fifo_depth, scan_row_width, skip_zero_activations, rows_per_batch, compute_output, codes, rows,
+                    codebook, out):
     """Run every vector (a row of `vectors`) through every batch, one round each, cycle by cycle; return counters.
 
     Per cycle, in this order, from the state at the cycle's start:
-    - CCU: if a nonzero activation is left and every PE's FIFO holds fewer than `fifo_depth` entries, it is
-      broadcast to all FIFOs (usable from the next cycle). Otherwise, with activations left, the broadcast stalls.
-      A FIFO that a PE empties in the same cycle is still counted full (registered full flag, as in the authors'
-      simulator).
+    - CCU: while the scan moves to the next row of `scan_row_width` activations (`scan_gaps`; 0: never) it
+      broadcasts nothing. Otherwise, if a nonzero activation is left and every PE's FIFO holds fewer than
+      `fifo_depth` entries, it is broadcast to all FIFOs (usable from the next cycle); with activations left but a
+      FIFO full, the broadcast stalls. A FIFO that a PE empties in the same cycle is still counted full (registered
+      full flag, as in the authors' simulator).
     - Each PE works one cycle on its current column (one entry per cycle); with none left it pops the next
       activation from its FIFO (pointer read) and starts on that column's first entry in the same cycle, or, for a
       column with no entries on this PE, spends the cycle on the pointer read alone; with an empty FIFO it idles.
-    A round ends when every activation was broadcast and every PE has finished; rounds run one after another
-    (a barrier: the destination registers are swapped between rounds).
+    A round ends when the scan has passed the last row and every PE has finished; rounds run one after another
+    (a barrier: the destination registers are swapped between rounds). A PE idle with an empty FIFO is counted in
+    SCAN_STARVED_PE_CYCLES as well as in FIFO_EMPTY_CYCLES when the cycle before was a scan cycle in which the CCU
+    could otherwise have broadcast (an activation left, no FIFO full), or when the round goes on only because the
+    scan has rows left.
 
     `out` (vectors x outputs) receives the products, accumulated entry by entry in the PEs' processing order, when
     `compute_output` is set.
@@ -128,6 +159,7 @@ def simulate_rounds(vectors, entries, padding, first_row, last_row, starts, line
     batches, n_pes, _ = entries.shape
     counters = np.zeros(N_COUNTERS, dtype=np.int64)
     sequence = np.empty(n_cols, dtype=np.int64)
+    gaps = np.zeros(n_cols + 1, dtype=np.int64)
     head = np.zeros(n_pes, dtype=np.int64)
     remaining = np.zeros(n_pes, dtype=np.int64)
     last_busy = np.zeros(n_pes, dtype=np.int64)
@@ -138,6 +170,7 @@ def simulate_rounds(vectors, entries, padding, first_row, last_row, starts, line
             if vectors[m, j] != 0 or not skip_zero_activations:
                 sequence[n_seq] = j
                 n_seq += 1
+        scan_gaps(sequence, n_seq, n_cols, scan_row_width, gaps)
         for b in range(batches):
             counters[ROUNDS] += 1
             if n_seq > 0:
@@ -147,22 +180,31 @@ def simulate_rounds(vectors, entries, padding, first_row, last_row, starts, line
             last_busy[:] = -2
             previous_row[:] = -1
             sent = 0
+            gap_left = gaps[0]
+            scan_held_back = False  # the previous cycle scanned when it could have broadcast
             t = 0
             while True:
-                if sent == n_seq:
-                    done = True
+                finished = sent == n_seq  # every activation broadcast and every PE done with them
+                if finished:
                     for p in range(n_pes):
                         if remaining[p] > 0 or head[p] < n_seq:
-                            done = False
+                            finished = False
                             break
-                    if done:
+                    if finished and gap_left == 0:
                         break
                 can_send = False
+                fifo_room = True
                 if sent < n_seq:
                     slowest = head[0]
                     for p in range(1, n_pes):
                         slowest = min(slowest, head[p])
-                    can_send = sent - slowest < fifo_depth
+                    fifo_room = sent - slowest < fifo_depth
+                scanning = gap_left > 0
+                if scanning:
+                    gap_left -= 1
+                    counters[SCAN_CYCLES] += 1
+                elif sent < n_seq:
+                    can_send = fifo_room
                     if not can_send:
                         counters[BROADCAST_STALL_CYCLES] += 1
                 for p in range(n_pes):
@@ -195,9 +237,16 @@ def simulate_rounds(vectors, entries, padding, first_row, last_row, starts, line
                         last_busy[p] = t
                     else:
                         counters[FIFO_EMPTY_CYCLES] += 1
+                        # finished: the round goes on only for the scan (its first cycle is the fill's)
+                        if scan_held_back or (finished and t > 0):
+                            counters[SCAN_STARVED_PE_CYCLES] += 1
+                scan_held_back = scanning and sent < n_seq and fifo_room
                 if can_send:
                     sent += 1
+                    gap_left = gaps[sent]
                     counters[BROADCASTS] += 1
                 t += 1
             counters[CYCLES] += t
+            if t > 0:
+                counters[STARTED_ROUNDS] += 1
     return counters
