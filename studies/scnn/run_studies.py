@@ -10,7 +10,7 @@
    (nested: each density's nonzeros are a subset of the denser one's), SCNN, SCNN-SparseW and SCNN-SparseA
    against DCNN: speedup and energy curves and the break-even densities.
 3. Multiplier utilisation per layer and what each loss costs (wasted products, fragmentation, bank conflicts,
-   barrier, drains, DRAM), and the crossbar queue depth's effect on conflicts.
+   barrier, drains, DRAM), and the crossbar queue depth's and bank hash's effect on conflicts (our choices).
 
 Weights come from torchvision's architectures with seeded random initialisation (no pretrained weights can be
 downloaded here), activations from running a seeded random image through them.
@@ -174,14 +174,17 @@ def utilisation(result, model: str) -> None:
     FILES.save_figure(figure, f"utilisation_{model}.png")
 
 
-def queue_depth_sweep(workload: Workload) -> list[dict]:
+def crossbar_sweep(workload: Workload) -> list[dict]:
+    """The crossbar choices the paper does not give: bank queue depth x bank hash, their cycles and conflicts."""
     rows = []
-    for depth in (1, 2, 4, 8):
-        result = simulate(workload, load_arch("scnn", [f"dataflow.crossbar_queue_depth={depth}"]),
-                          dense_reference=False)
-        conflict = result.stall_cycles.get("bank_conflict", 0)
-        rows.append({"queue_depth": depth, "cycles": result.cycles,
-                     "bank_conflict_share": round(conflict / result.cycles, 4)})
+    for mapping in ("xor_fold", "modulo"):
+        for depth in (1, 2, 4, 8):
+            result = simulate(workload, load_arch("scnn", [f"dataflow.crossbar_queue_depth={depth}",
+                                                           f"dataflow.bank_mapping={mapping}"]),
+                              dense_reference=False)
+            conflict = result.stall_cycles.get("bank_conflict", 0)
+            rows.append({"bank_mapping": mapping, "queue_depth": depth, "cycles": result.cycles,
+                         "bank_conflict_share": round(conflict / result.cycles, 4)})
     FILES.write_csv("crossbar_queue_depth.csv", rows)
     return rows
 
@@ -196,7 +199,7 @@ def main() -> int:
         utilisation(results[model], model)
     densities = [1.0, 0.7, 0.4, 0.1] if args.quick else [round(1.0 - 0.1 * i, 1) for i in range(10)]
     density_sweep(densities)
-    queue_depth_sweep(conv_layers(*networks[-2 if not args.quick else 0]))
+    crossbar_sweep(conv_layers(*networks[-2 if not args.quick else 0]))
     FILES.write_provenance("python studies/scnn/run_studies.py" + (" --quick" if args.quick else ""),
                            workloads="torchvision AlexNet, GoogLeNet, VGG-16 with seed-0 random weights and a "
                                      "seed-0 random 224x224 image; pruning as named per network; sweep: synthetic "
