@@ -57,7 +57,7 @@ def _parse_yaml_text_cached(text: str):
     return parse_yaml_text(text)
 
 
-def read_yaml_mapping(path: Path) -> dict[str, Any]:
+def read_yaml_mapping(path: Path, expected_keys: str = "name, clock_mhz, ...") -> dict[str, Any]:
     """A YAML file whose top level is a mapping; syntax errors name the line and column, and a file that is not
     text (random bytes, a binary) is named as such. Each text is parsed once per process (a sweep loads the same
     arch and energy files for every point); the caller gets its own deep copy."""
@@ -79,7 +79,7 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
         problem = getattr(error, "problem", None) or str(error)
         raise ArchError(f"{path}: {where}not valid YAML: {problem}") from error
     if not isinstance(data, dict):
-        raise ArchError(f"{path}: the top level must be a mapping of keys (name, clock_mhz, ...), "
+        raise ArchError(f"{path}: the top level must be a mapping of keys ({expected_keys}), "
                         f"got {type(data).__name__}")
     return data
 
