@@ -7,7 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
-from test_dse_spec import space_of, write
+from dse_helpers import space_of, sweep_folder
 
 from accelsim.arch_configs import REPOSITORY_ARCHS
 from accelsim.dse import axes
@@ -25,7 +25,7 @@ archs:
 
 @pytest.fixture
 def space(tmp_path):
-    return space_of(write(tmp_path, SPEC))
+    return space_of(sweep_folder(tmp_path, SPEC))
 
 
 def test_a_grid_is_every_combination_once(space):
@@ -53,16 +53,17 @@ def test_the_id_follows_each_input_and_nothing_else(space):
 def test_a_changed_arch_file_changes_the_id(tmp_path):
     shutil.copy(REPOSITORY_ARCHS / "systolic-32x32-ws.yaml", tmp_path / "mine.yaml")
     spec = "models: [{model: tiny.csv}]\narchs: [{arch: mine.yaml}]\n"
-    before = grid_points(space_of(write(tmp_path, spec)))[0]
+    before = grid_points(space_of(sweep_folder(tmp_path, spec)))[0]
     with open(tmp_path / "mine.yaml", "a") as handle:
         handle.write("\n# an edit\n")
-    after = grid_points(space_of(write(tmp_path, spec)))[0]
+    after = grid_points(space_of(sweep_folder(tmp_path, spec)))[0]
     assert before.id != after.id and before.lowering_key == after.lowering_key
 
 
 def test_archs_naming_the_same_point_are_one_point(tmp_path):
-    space = space_of(write(tmp_path, "models: [tiny.csv]\narchs: [{arch: systolic-32x32-ws, set: {pe_array.rows: "
-                                     "[16, 32]}}, {arch: systolic-32x32-ws, set: {pe_array.rows: 32}}]\n"))
+    spec = ("models: [tiny.csv]\narchs: [{arch: systolic-32x32-ws, set: {pe_array.rows: [16, 32]}}, "
+            "{arch: systolic-32x32-ws, set: {pe_array.rows: 32}}]\n")
+    space = space_of(sweep_folder(tmp_path, spec))
     assert len(grid_points(space)) == 2
 
 
@@ -74,7 +75,7 @@ def test_points_of_one_model_and_scheme_share_their_lowering(space):
 def test_random_points_are_distinct_seeded_and_inside_their_ranges(tmp_path):
     spec = ("models: [tiny.csv]\narchs: [{arch: systolic-32x32-ws, set: {pe_array.rows: {low: 2, high: 64, log: true},"
             " pe_array.cols: {low: 1, high: 9}}}]\nsearch: {kind: random, samples: 20, seed: 4}\n")
-    space = space_of(write(tmp_path, spec))
+    space = space_of(sweep_folder(tmp_path, spec))
     points = random_points(space, 20, 4)
     assert len(points) == 20 == len({point.id for point in points})
     assert [p.id for p in points] == [p.id for p in random_points(space, 20, 4)]
@@ -86,8 +87,9 @@ def test_random_points_are_distinct_seeded_and_inside_their_ranges(tmp_path):
 
 
 def test_a_random_search_of_a_small_space_returns_all_of_it(tmp_path):
-    space = space_of(write(tmp_path, "models: [tiny.csv]\narchs: [{arch: systolic-32x32-ws, set: {pe_array.rows: "
-                                     "[8, 16, 32]}}]\nsearch: {kind: random, samples: 10}\n"))
+    spec = ("models: [tiny.csv]\narchs: [{arch: systolic-32x32-ws, set: {pe_array.rows: [8, 16, 32]}}]\n"
+            "search: {kind: random, samples: 10}\n")
+    space = space_of(sweep_folder(tmp_path, spec))
     assert len(random_points(space, 10, 0)) == 3
 
 

@@ -6,26 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from dse_helpers import space_of, sweep_folder
 
-from accelsim.dse.space import build_space
 from accelsim.dse.spec import SweepSpecError, load_sweep_spec
-
-SAMPLES = Path(__file__).parent / "dse_samples"
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "sweep.yaml"
-    path.write_text(text)
-    (tmp_path / "tiny.csv").write_text((SAMPLES / "tiny.csv").read_text())
-    return path
-
-
-def space_of(path: Path):
-    return build_space(load_sweep_spec(path), str(path), path.parent)
 
 
 def error_of(tmp_path: Path, text: str) -> str:
-    path = write(tmp_path, text)
+    path = sweep_folder(tmp_path, text)
     with pytest.raises(SweepSpecError) as caught:
         space_of(path)
     message = str(caught.value)
@@ -34,7 +21,7 @@ def error_of(tmp_path: Path, text: str) -> str:
 
 
 def test_the_issues_example_reads_as_written(tmp_path):
-    spec = load_sweep_spec(write(tmp_path, """
+    spec = load_sweep_spec(sweep_folder(tmp_path, """
 models:
   - {model: digits-cnn, input: 16x1x8x8}
 prune: [none, "global:0.8", "nm:2:4"]
@@ -50,7 +37,7 @@ search: {kind: grid}
 
 
 def test_short_forms(tmp_path):
-    spec = load_sweep_spec(write(tmp_path, """
+    spec = load_sweep_spec(sweep_folder(tmp_path, """
 models: [digits-cnn, {model: tiny.csv, prune: none}]
 prune: "nm:2:4"
 archs:
@@ -113,7 +100,7 @@ def test_a_spec_naming_what_does_not_exist_fails_before_any_work(tmp_path, text,
 
 
 def test_the_space_resolves_names_paths_ties_and_column_types(tmp_path):
-    space = space_of(write(tmp_path, """
+    space = space_of(sweep_folder(tmp_path, """
 seed: 3
 models: [{model: tiny.csv, prune: none}, {model: digits-cnn, input: 4x1x8x8, seed: 5, layers: [fc1]}]
 prune: [none, "nm:2:4"]

@@ -10,10 +10,10 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from dse_helpers import ROOT, rows_of, sweep_folder
 
 from accelsim.arch_configs import load_arch
 from accelsim.dse import run_sweep
@@ -21,9 +21,6 @@ from accelsim.dse.evaluate import select_layers
 from accelsim.frontend.build import build_workload
 from accelsim.simulate import simulate
 
-SAMPLES = Path(__file__).parent / "dse_samples"
-ROOT = Path(__file__).resolve().parents[1]
-RUN_COLUMNS = ("simulate_s", "point_s", "worker")
 SPEC = """
 name: tiny
 models:
@@ -34,19 +31,6 @@ archs:
   - {arch: systolic-32x32-ws, set: {pe_array.rows: [8, 16]}}
   - {arch: misbehaving.yaml, set: {dataflow.behaviour: [ok, fail, crash]}}
 """
-
-
-def sweep_folder(tmp: Path, spec: str) -> Path:
-    """A folder holding the spec, the tiny table and the misbehaving dataflow."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    for name in ("tiny.csv", "misbehaving.py", "misbehaving.yaml"):
-        shutil.copy(SAMPLES / name, tmp / name)
-    (tmp / "sweep.yaml").write_text(spec)
-    return tmp / "sweep.yaml"
-
-
-def rows_of(folder: Path) -> dict[str, dict]:
-    return {row["point_id"]: row for row in pq.read_table(folder).to_pylist()}
 
 
 @pytest.fixture(scope="module")

@@ -44,8 +44,9 @@ def pareto_command(
     except Exception as error:  # a bad column, a bad --where (pandas raises many kinds) or an unwritable path
         fail(f"{type(error).__name__}: {error}" if not isinstance(error, ValueError) else str(error))
     usable = int(((frame["status"] == "ok") & frame[x_objective[0]].notna() & frame[y_objective[0]].notna()).sum())
-    table = Table(title=f"Pareto front of {y_objective[0]} ({y_objective[1]}) vs {x_objective[0]} "
-                        f"({x_objective[1]}): {len(front)} of {usable} points", title_justify="left")
+    console.print(f"Pareto front of {y_objective[0]} ({y_objective[1]}) vs {x_objective[0]} ({x_objective[1]}): "
+                  f"{len(front)} of {usable} points", highlight=False)
+    table = Table()
     overrides = [column for column in frame.columns if column.startswith(OVERRIDE_PREFIX)
                  and front[column].notna().any()]
     shown = [x_objective[0], y_objective[0], *dict.fromkeys([*([color] if color else []), *_SHOWN_INPUTS,

@@ -50,7 +50,8 @@ class DaskExecutor:
     def submit_point(self, task: PointTask):
         key = (task.workload_path, task.layers)
         if key not in self._shared:
-            self._shared[key] = self._client.scatter(prepared_workload(*key), hash=False)
+            # on every worker: otherwise the tasks would crowd onto the one worker holding the workload
+            self._shared[key] = self._client.scatter(prepared_workload(*key), hash=False, broadcast=True)
         return self._client.submit(evaluate_point, task, self._shared[key], pure=False)
 
     def wait(self, futures, timeout: float) -> set:
