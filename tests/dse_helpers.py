@@ -16,10 +16,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def sweep_folder(folder: Path, spec: str) -> Path:
-    """`spec` written as folder/sweep.yaml beside the tiny table and the misbehaving dataflow; its path."""
+    """`spec` written as folder/sweep.yaml beside the tiny table and the misbehaving dataflow; its path. The
+    dataflow is linked, not copied: a process loads a dataflow's file once, and refuses a second file registering
+    the same name."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name in ("tiny.csv", "misbehaving.py", "misbehaving.yaml"):
-        shutil.copy(SAMPLES / name, folder / name)
+    shutil.copy(SAMPLES / "tiny.csv", folder / "tiny.csv")
+    for name in ("misbehaving.py", "misbehaving.yaml"):
+        (folder / name).symlink_to(SAMPLES / name)
     (folder / "sweep.yaml").write_text(spec)
     return folder / "sweep.yaml"
 
