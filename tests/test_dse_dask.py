@@ -10,7 +10,7 @@ import sys
 import pyarrow.parquet as pq
 from dse_helpers import ROOT, sweep_folder
 
-from accelsim.dse import run_sweep
+from accelsim.dse import columns, run_sweep
 
 SPEC = """
 models: [tiny.csv]
@@ -19,7 +19,7 @@ archs:
   - {arch: systolic-32x32-ws, set: {pe_array.rows: [8, 16]}}
   - {arch: misbehaving.yaml, set: {dataflow.behaviour: [ok, fail]}}
 """
-RUN_COLUMNS = ("simulate_s", "point_s", "worker")
+RUN_COLUMNS = set(columns.RUN_COLUMNS) - {"accelsim_version"}  # timings, clock, worker names
 
 
 def comparable_rows(folder):

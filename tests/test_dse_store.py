@@ -3,6 +3,8 @@ rows moved out of the results, shards brought to a grown schema, nothing half-wr
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -63,3 +65,25 @@ def test_a_grown_schema_rewrites_old_shards(tmp_path):
     assert frame["set.dataflow.fifo_depth"].tolist()[0] == 8.0 and pd.isna(frame["set.pe_array.cols"].tolist()[0])
     assert frame["set.pe_array.cols"].tolist()[1] == 4
     assert store.read(["b"]).num_rows == 1
+
+
+def test_compaction_keeps_every_row_once_even_when_it_dies_halfway(tmp_path):
+    store = ResultStore(tmp_path, schema(), flush_rows=1)
+    for point_id in "abcd":
+        store.add(row(point_id, cycles=ord(point_id)))
+    assert len(store.shards()) == 4
+    store.compact()
+    assert len(store.shards()) == 1 and not (tmp_path / "_compaction.json").exists()
+    assert sorted(pd.read_parquet(tmp_path)["point_id"]) == list("abcd")
+    # Death after the journal, with one replaced shard already gone: the next store finishes the job.
+    for point_id in "ef":
+        store.add(row(point_id))
+    shards = store.shards()
+    merged = tmp_path / "part-x-compacted.parquet"
+    pq.write_table(store.read(), tmp_path / f".{merged.name}.partial")
+    journal = {"merged": merged.name, "replaces": [shard.name for shard in shards]}
+    (tmp_path / "_compaction.json").write_text(json.dumps(journal))
+    shards[0].unlink()
+    ResultStore(tmp_path, schema()).recover()
+    assert [path.name for path in ResultStore(tmp_path, schema()).shards()] == [merged.name]
+    assert sorted(pd.read_parquet(tmp_path)["point_id"]) == list("abcdef")

@@ -88,6 +88,7 @@ def test_the_folder_records_the_spec_the_environment_and_the_fronts(sweep):
     assert '"accelsim_version"' in (records / "environment.json").read_text()
     assert (records / "pareto-latency_s-energy_pj.png").is_file()
     assert summary.fronts == [records / "pareto-latency_s-energy_pj.png"]
+    assert len(list(summary.folder.glob("part-*.parquet"))) == 1  # compacted once finished
 
 
 def test_a_rerun_skips_every_finished_point(sweep):

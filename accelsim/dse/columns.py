@@ -3,8 +3,9 @@
 Inputs: `point_id`, `model`, `input`, `seed`, `layers`, `prune`, `arch`, `search_index`, and one `set.<key>`
 column per override key (empty where a point's arch does not set it). Outputs: totals of the `NetworkResult`, its
 dense reference, ratios, the share of cycles lost to each stall cause, energy by category, the area proxy and the
-model's accuracy. Run columns (`simulate_s`, `point_s`, `worker`, `accelsim_version`) describe the run, not the
-point: they are the only ones that differ between two runs of the same spec.
+model's accuracy. Run columns describe the run, not the point: `simulate_s` (seconds in `simulate`), `point_s` (the
+whole point on its worker), `finished_unix_s` (when, by the worker's clock) and `worker` (host:pid) are the only
+columns that differ between two runs of the same spec; `accelsim_version` is the version that computed the row.
 
 The area proxy is explicit, not a layout estimate: `area_multipliers` (the PE array's multipliers) and
 `area_onchip_bytes` (size_bytes x instances summed over the arch's SRAM and register-file memory levels; `components`
@@ -38,7 +39,8 @@ RESULT_COLUMNS: dict[str, pa.DataType] = {
 }
 STALL_PREFIX = "stall_share_"
 RUN_COLUMNS: dict[str, pa.DataType] = {
-    "simulate_s": pa.float64(), "point_s": pa.float64(), "worker": pa.string(), "accelsim_version": pa.string(),
+    "simulate_s": pa.float64(), "point_s": pa.float64(), "finished_unix_s": pa.float64(), "worker": pa.string(),
+    "accelsim_version": pa.string(),
 }
 OBJECTIVE_COLUMNS = tuple(name for name, kind in RESULT_COLUMNS.items() if pa.types.is_integer(kind)
                           or pa.types.is_floating(kind))

@@ -81,8 +81,8 @@ def evaluate_point(task: PointTask, prepared: tuple[Workload, float | None] | No
         row = result_columns(result, arch, density)
     except Exception as error:  # a failed point is a row with its error, whatever went wrong
         row = {"status": "failed", "error": f"{type(error).__name__}: {error}"}
-    return {**row, "simulate_s": simulate_s, "point_s": time.perf_counter() - started, "worker": worker_name(),
-            "accelsim_version": accelsim.__version__}
+    return {**row, "simulate_s": simulate_s, "point_s": time.perf_counter() - started, "finished_unix_s": time.time(),
+            "worker": worker_name(), "accelsim_version": accelsim.__version__}
 
 
 def worker_name() -> str:

@@ -58,8 +58,8 @@ def front_of(frame, objectives: list[tuple[str, str]]):
 def plot_front(frame, front, x: tuple[str, str], y: tuple[str, str], color: str | None, path: Path,
                title: str = "") -> None:
     """Every usable point (coloured by `color`'s values), the front ringed and joined as the staircase that bounds
-    what it dominates (`front` sorted best-first along x, as `front_of` gives it); log axes where the values span
-    more than two decades."""
+    what it dominates (`front` sorted best-first along x, as `front_of` gives it); log axes where the largest value
+    is more than 30 times the smallest."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -73,15 +73,18 @@ def plot_front(frame, front, x: tuple[str, str], y: tuple[str, str], color: str 
         points = axis.scatter(usable[x[0]], usable[y[0]], s=18, c=usable[color], cmap="viridis", alpha=0.8)
         figure.colorbar(points, ax=axis, label=color)
     else:
-        for value, group in usable.groupby(color, sort=True, dropna=False):
+        groups = list(usable.groupby(color, sort=True, dropna=False))
+        palette = plt.get_cmap("tab10" if len(groups) <= 10 else "tab20")
+        for index, (value, group) in enumerate(groups):
             shown = "-" if value is None or value != value else value  # NaN: the point's arch has no such key
-            axis.scatter(group[x[0]], group[y[0]], s=18, alpha=0.7, label=f"{color}={shown}")
+            axis.scatter(group[x[0]], group[y[0]], s=18, alpha=0.7, color=palette(index % palette.N),
+                         label=f"{color}={shown}")
     axis.plot(front[x[0]], front[y[0]], color="black", linewidth=1, drawstyle="steps-post", zorder=3)
     axis.scatter(front[x[0]], front[y[0]], s=60, facecolors="none", edgecolors="black", linewidths=1.2,
                  label=f"Pareto front ({len(front)})", zorder=4)
     for values, set_scale in ((usable[x[0]], axis.set_xscale), (usable[y[0]], axis.set_yscale)):
         positive = values[values > 0]
-        if len(positive) == len(values) and len(values) and positive.max() / positive.min() > 100:
+        if len(positive) == len(values) and len(values) and positive.max() / positive.min() > 30:
             set_scale("log")
     axis.set_xlabel(f"{x[0]} ({'lower' if x[1] == 'min' else 'higher'} is better)")
     axis.set_ylabel(f"{y[0]} ({'lower' if y[1] == 'min' else 'higher'} is better)")

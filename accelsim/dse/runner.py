@@ -48,6 +48,8 @@ class SweepSummary:
     lowering_s: float = 0.0
     """Worker seconds spent lowering."""
     workers: int = 0
+    startup_s: float = 0.0
+    """Seconds to start the executor (processes, imports, warm-up), part of wall_s."""
     wall_s: float = 0.0
     interrupted: bool = False
     fronts: list[Path] = field(default_factory=list)
@@ -96,6 +98,7 @@ class _Run:
         self.executor_name, self.workers, self.scheduler = executor, workers, scheduler
         self.cache_folder, self.retry_failed, self.progress = cache_folder, retry_failed, progress
         self.store = ResultStore(sweep.path, sweep_schema(space))
+        self.store.recover()
         self.summary = SweepSummary(sweep.path)
         self.rows: dict[str, dict] = {}
         """Rows computed in this run, by point id."""
@@ -146,6 +149,7 @@ class _Run:
                                       if key not in ("folder", "fronts")}})
         if self.summary.interrupted:
             raise SweepInterrupted(self.summary)
+        self.store.compact()
         self.summary.fronts = write_default_fronts(self.sweep, self.store.read().to_pandas(), self.space.spec)
         return self.summary
 
@@ -172,6 +176,7 @@ class _Run:
         self.dispatcher.compute(points)
 
     def _start_executor(self, points: list[Point]) -> None:
+        started = time.perf_counter()
         first: dict[int, tuple] = {}
         for point in points:
             first.setdefault(point.arch.index, (point.arch.source, point.override_args))
@@ -188,6 +193,7 @@ class _Run:
             self.executor = DaskExecutor(None if self.scheduler else (self.workers or os.cpu_count() or 1),
                                          self.scheduler, warm_up)
         self.summary.workers = self.executor.workers
+        self.summary.startup_s = time.perf_counter() - started
         self.dispatcher = Dispatcher(self.executor, self.cache_folder, self._on_row,
                                      max_in_flight=IN_FLIGHT_PER_WORKER * self.executor.workers,
                                      tick=self.store.maybe_flush)

@@ -5,10 +5,13 @@ read: the sweep's records live in `_sweep/`, rows of earlier specs in `_stale/`)
 Rows are buffered and written as a shard every `flush_seconds` or `flush_rows`, and whenever the sweep stops
 (finished, Ctrl-C, SIGTERM, a lost worker). Each shard is written beside its name and renamed into place, so a
 reader never sees half a file; a SIGKILL of the sweep process itself loses at most the last `flush_seconds`.
+A finished sweep compacts its shards into one file, under a journal (`_compaction.json`) that the next run
+completes if the process died halfway: no row is ever lost or read twice.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -23,6 +26,7 @@ from accelsim.dse.columns import column_value
 
 SHARD_PATTERN = "part-*.parquet"
 STALE_FOLDER = "_stale"
+COMPACTION_JOURNAL = "_compaction.json"
 
 
 class ResultStore:
@@ -72,6 +76,35 @@ class ResultStore:
             _write_atomically(pa.Table.from_pylist(self._buffer, schema=self.schema), self.folder / name)
             self._buffer = []
         self._last_flush = time.monotonic()
+
+    def compact(self) -> None:
+        """All shards as one: written beside its place, the journal names the shards it replaces, they go, it is
+        renamed into place, the journal goes. `recover` finishes what a death midway left."""
+        shards = self.shards()
+        if len(shards) < 2:
+            return
+        merged = self.folder / f"part-{self.run_token}-compacted.parquet"
+        partial = merged.with_name(f".{merged.name}.partial")
+        pq.write_table(self.read(), partial)
+        with open(partial, "rb") as handle:
+            os.fsync(handle.fileno())
+        journal = self.folder / COMPACTION_JOURNAL
+        journal.write_text(json.dumps({"merged": merged.name, "replaces": [shard.name for shard in shards]}))
+        self.recover()
+
+    def recover(self) -> None:
+        """Finish an interrupted compaction: the replaced shards go, the merged file takes its place."""
+        journal = self.folder / COMPACTION_JOURNAL
+        if not journal.is_file():
+            return
+        record = json.loads(journal.read_text())
+        merged = self.folder / record["merged"]
+        partial = merged.with_name(f".{merged.name}.partial")
+        if partial.is_file():  # the merged file is whole (it was written before the journal)
+            for name in record["replaces"]:
+                (self.folder / name).unlink(missing_ok=True)
+            os.replace(partial, merged)
+        journal.unlink()
 
     def conform_all(self) -> int:
         """Rewrite the shards whose schema is not the sweep's (a changed spec adds override or stall columns):
