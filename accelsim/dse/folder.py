@@ -1,7 +1,8 @@
 """A sweep's folder: the Parquet shards of its rows at the top, and `_sweep/` with what makes it reproducible and
-what it drew: the spec (`spec.yaml`, and every spec ever run here under `specs/`), `environment.json` (accelsim's
-version and commit, packages, machine, executor), `runs.jsonl` (one line per run: when, what it computed, how it
-ended), the Pareto fronts (`pareto-X-Y.png` and `.csv`), and a lock that keeps two sweeps from writing at once."""
+what it drew: the spec (`spec.yaml`, and every spec ever run here under `specs/`), `environment.json` (the latest
+run's accelsim version and commit, packages, machine, executor), `runs.jsonl` (one line per run: what it computed,
+how it ended, its environment), the Pareto fronts (`pareto-X-Y.png` and `.csv`), and a lock that keeps two sweeps
+from writing at once."""
 
 from __future__ import annotations
 

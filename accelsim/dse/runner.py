@@ -109,7 +109,8 @@ class _Run:
     def execute(self, spec_text: str) -> SweepSummary:
         started = time.perf_counter()
         spec_hash = self.sweep.record_spec(spec_text)
-        self.sweep.record_environment(environment(self.executor_name, self.workers, self.scheduler))
+        run_environment = environment(self.executor_name, self.workers, self.scheduler)
+        self.sweep.record_environment(run_environment)
         search = self.space.spec.search
         try:
             with _terminate_as_interrupt():
@@ -144,9 +145,9 @@ class _Run:
                 self.summary.lowerings = len(self.dispatcher.lowering_seconds)
                 self.summary.lowering_s = sum(self.dispatcher.lowering_seconds)
             self.summary.wall_s = time.perf_counter() - started
-            self.sweep.record_run({"spec_sha256": spec_hash, "executor": self.executor_name,
-                                   **{key: value for key, value in vars(self.summary).items()
-                                      if key not in ("folder", "fronts")}})
+            self.sweep.record_run({"spec_sha256": spec_hash, **{key: value for key, value in vars(self.summary).items()
+                                                                 if key not in ("folder", "fronts")},
+                                   "environment": run_environment})
         if self.summary.interrupted:
             raise SweepInterrupted(self.summary)
         self.store.compact()

@@ -120,7 +120,7 @@ def systolic_study() -> None:
     for rows, x, y, suffix, what in fronts:
         name = f"systolic_front_{y[0]}_{x[0]}{suffix}"
         front = write_front(rows, x, y, "design", RESULTS / f"{name}.png",
-                            title=f"ResNet-18, arrays 16x16..128x128{what}: {y[0]} vs {x[0]}")
+                            title=f"ResNet-18{what}: {y[0]} vs {x[0]}")
         FILES.write_csv(f"{name}.csv", front[["design", "shape", bandwidth, x[0], y[0], "speedup",
                                                "stall_share_memory_bandwidth", "point_id"]].to_dict("records"))
         print(f"wrote {RESULTS / f'{name}.png'}")
