@@ -1,7 +1,8 @@
 """`run_sweep` on the local process pool, end to end on three small layers: rows that equal a direct `simulate` of
 their point, a failed point and a worker killed mid-point kept as rows with their errors, one lowering shared by the
-points that need it and reused from the cache by later sweeps, reruns that skip what is done, a changed spec that
-adds points and moves stale rows out, and a sweep stopped by SIGTERM that resumes to the same rows."""
+points that need it and reused from the cache by later sweeps, reruns that skip what is done (or retry what failed),
+a changed spec that adds points and moves stale rows out, and a sweep stopped by SIGTERM that resumes to the same
+rows."""
 
 from __future__ import annotations
 
@@ -136,3 +137,13 @@ def test_sigterm_keeps_finished_points_and_a_rerun_finishes(tmp_path):
     rows = rows_of(tmp_path / "out")
     assert sorted(row["set.dataflow.cycles_per_mac"] for row in rows.values()) == list(range(1, 17))
     assert all(rows[point_id] == row for point_id, row in kept.items())
+
+
+def test_retry_failed_computes_failed_points_again(tmp_path):
+    spec = sweep_folder(tmp_path, "models: [tiny.csv]\narchs: [{arch: misbehaving.yaml, set: {dataflow.behaviour: "
+                                  "[ok, fail]}}]\n")
+    first = run_sweep(spec, tmp_path / "out", workers=1, cache_folder=tmp_path / "cache")
+    assert (first.computed, first.failed) == (2, 1)
+    again = run_sweep(spec, tmp_path / "out", workers=1, cache_folder=tmp_path / "cache", retry_failed=True)
+    assert (again.computed, again.failed, again.skipped, again.retired) == (1, 1, 1, 1)
+    assert len(rows_of(tmp_path / "out")) == 2 and len(rows_of(tmp_path / "out" / "_stale")) == 1
