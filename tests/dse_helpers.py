@@ -22,7 +22,8 @@ def sweep_folder(folder: Path, spec: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(SAMPLES / "tiny.csv", folder / "tiny.csv")
     for name in ("misbehaving.py", "misbehaving.yaml"):
-        (folder / name).symlink_to(SAMPLES / name)
+        if not (folder / name).is_symlink():
+            (folder / name).symlink_to(SAMPLES / name)
     (folder / "sweep.yaml").write_text(spec)
     return folder / "sweep.yaml"
 

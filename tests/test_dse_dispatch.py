@@ -33,6 +33,7 @@ class StandIn:
         self.lowerings = 0
         self.recoveries = 0
         self.alone_with_killer: list[int] = []
+        self.released: list[tuple] = []
 
     def submit_lowering(self, task):
         return self._submit("lowering", task)
@@ -71,6 +72,9 @@ class StandIn:
         self.recoveries += 1
         self.broken = False
 
+    def release(self, workload_path, layers):
+        self.released.append((workload_path, layers))
+
 
 @pytest.fixture
 def points(tmp_path):
@@ -90,5 +94,6 @@ def test_bounded_submission_one_lowering_and_a_culprit_found_alone(tmp_path, poi
     failed = {dict(point.overrides)["pe_array.rows"] for point in points if rows[point.id]["status"] != "ok"}
     assert failed == {KILLER_ROWS}  # the points that shared the pool with it were rerun and succeeded
     assert executor.alone_with_killer[-1] == 1 and executor.recoveries >= 1
+    assert len(executor.released) == 1 and executor.released[0][1] is None  # once, after the last of its points
     assert "WorkerLost" in rows[next(p.id for p in points if dict(p.overrides)["pe_array.rows"] == KILLER_ROWS)][
         "error"]

@@ -51,7 +51,8 @@ class DaskExecutor:
         key = (task.workload_path, task.layers)
         if key not in self._shared:
             # on every worker: otherwise the tasks would crowd onto the one worker holding the workload
-            self._shared[key] = self._client.scatter(prepared_workload(*key), hash=False, broadcast=True)
+            # (in a list: scatter would send each element of the (workload, density) pair as its own future)
+            self._shared[key] = self._client.scatter([prepared_workload(*key)], hash=False, broadcast=True)[0]
         return self._client.submit(evaluate_point, task, self._shared[key], pure=False)
 
     def wait(self, futures, timeout: float) -> set:
@@ -65,6 +66,12 @@ class DaskExecutor:
             return future.result()
         except KilledWorker as error:
             raise WorkerLost(f"workers died while running it ({error})") from None
+
+    def release(self, workload_path: str, layers) -> None:
+        """Drop a workload from the cluster's memory once no point needs it (it is scattered again if one does)."""
+        shared = self._shared.pop((workload_path, layers), None)
+        if shared is not None:
+            shared.release()
 
     def recover(self) -> None:
         """Nothing to do: the scheduler replaces lost workers' tasks itself."""

@@ -8,7 +8,7 @@ recorded as failed, the others are simply computed. A lowering whose worker dies
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,6 +49,23 @@ class Dispatcher:
         return None if path is None else str(path)
 
     def compute(self, points: list[Point]) -> None:
+        unfinished = Counter(_workload_key(point) for point in points)
+        on_row = self.on_row
+
+        def finished(point: Point, row: dict) -> None:  # a workload no point still needs can leave the workers
+            on_row(point, row)
+            key = _workload_key(point)
+            unfinished[key] -= 1
+            if not unfinished[key] and self.workload_path(point) is not None:
+                self.executor.release(self.workload_path(point), point.model.layers)
+
+        self.on_row = finished
+        try:
+            self._compute(points)
+        finally:
+            self.on_row = on_row
+
+    def _compute(self, points: list[Point]) -> None:
         ready: deque[Point] = deque()
         waiting: dict[str, list[Point]] = {}
         lowerings: deque[LoweringTask] = deque()
@@ -148,6 +165,10 @@ class Dispatcher:
             self.on_row(item, failed_row(f"WorkerLost: {lost} while simulating this point"))
         else:
             suspects.append(item)
+
+
+def _workload_key(point: Point) -> tuple:
+    return point.lowering_key, point.model.layers
 
 
 def _lowering_task(point: Point) -> LoweringTask:

@@ -67,6 +67,9 @@ class LocalExecutor:
             self.broken = True
             raise WorkerLost(f"the worker process died ({error})") from None
 
+    def release(self, workload_path: str, layers) -> None:
+        """Nothing to do: each worker keeps the few workloads it used last and reads others from disk."""
+
     def recover(self) -> None:
         """A new pool after a worker died (the old one refuses work)."""
         self._terminate()
