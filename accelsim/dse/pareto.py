@@ -77,6 +77,8 @@ def plot_front(frame, front, x: tuple[str, str], y: tuple[str, str], color: str 
         palette = plt.get_cmap("tab10" if len(groups) <= 10 else "tab20")
         for index, (value, group) in enumerate(groups):
             shown = "-" if value is None or value != value else value  # NaN: the point's arch has no such key
+            if isinstance(shown, float) and shown.is_integer():  # integers next to empty cells come back as floats
+                shown = int(shown)
             axis.scatter(group[x[0]], group[y[0]], s=18, alpha=0.7, color=palette(index % palette.N),
                          label=f"{color}={shown}")
     axis.plot(front[x[0]], front[y[0]], color="black", linewidth=1, drawstyle="steps-post", zorder=3)
