@@ -23,7 +23,7 @@ LAYERS = (
     ("dataflows", ("accelsim.dataflows",)),
     ("energy", ("accelsim.energy", "accelsim.energy_tables")),
     ("drivers", ("accelsim.arch_configs", "accelsim.simulate", "accelsim.report", "accelsim.kernel_bench",
-                 "accelsim.cli")),
+                 "accelsim.dse", "accelsim.cli")),
 )
 TORCH_ALLOWED = ("accelsim.frontend", "accelsim.pruning", "accelsim.kernel_bench")
 

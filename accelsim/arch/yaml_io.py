@@ -6,6 +6,7 @@ knows no dataflow (`accelsim.arch_configs` joins the two when it loads an arch).
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import types
 import typing
@@ -51,9 +52,15 @@ def parse_yaml_text(text: str):
     return yaml.load(text, Loader=_UniqueKeyLoader)
 
 
-def read_yaml_mapping(path: Path) -> dict[str, Any]:
+@functools.lru_cache(maxsize=256)
+def _parse_yaml_text_cached(text: str):
+    return parse_yaml_text(text)
+
+
+def read_yaml_mapping(path: Path, expected_keys: str = "name, clock_mhz, ...") -> dict[str, Any]:
     """A YAML file whose top level is a mapping; syntax errors name the line and column, and a file that is not
-    text (random bytes, a binary) is named as such."""
+    text (random bytes, a binary) is named as such. Each text is parsed once per process (a sweep loads the same
+    arch and energy files for every point); the caller gets its own deep copy."""
     try:
         text = path.read_bytes().decode("utf-8")
     except OSError as error:
@@ -61,7 +68,7 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as error:
         raise ArchError(f"{path}: not a YAML file: byte {error.start} is not UTF-8 text") from None
     try:
-        data = parse_yaml_text(text)
+        data = copy.deepcopy(_parse_yaml_text_cached(text))
     except yaml.reader.ReaderError as error:
         character = chr(error.character) if isinstance(error.character, int) else error.character
         raise ArchError(f"{path}: not a YAML file: character {character!r} at position {error.position} is not "
@@ -72,7 +79,7 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
         problem = getattr(error, "problem", None) or str(error)
         raise ArchError(f"{path}: {where}not valid YAML: {problem}") from error
     if not isinstance(data, dict):
-        raise ArchError(f"{path}: the top level must be a mapping of keys (name, clock_mhz, ...), "
+        raise ArchError(f"{path}: the top level must be a mapping of keys ({expected_keys}), "
                         f"got {type(data).__name__}")
     return data
 
