@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from accelsim.frontend.digits import cache_dir
+from accelsim.cache_folder import cache_dir
 
 
 @pytest.fixture

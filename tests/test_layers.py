@@ -15,8 +15,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "accelsim"
 # Lowest first. A module may import modules of its own layer and of the layers before it.
 LAYERS = (
-    ("IR", ("accelsim", "accelsim.names", "accelsim.workload", "accelsim.workload_io", "accelsim.workload_summary",
-            "accelsim.reference", "accelsim.formats")),
+    ("IR", ("accelsim", "accelsim.names", "accelsim.cache_folder", "accelsim.workload", "accelsim.workload_io",
+            "accelsim.workload_summary", "accelsim.reference", "accelsim.formats")),
     ("front end", ("accelsim.frontend", "accelsim.pruning")),
     ("spec", ("accelsim.arch",)),
     ("results", ("accelsim.results", "accelsim.network_result")),

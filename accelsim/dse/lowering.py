@@ -12,16 +12,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from accelsim.cache_folder import cache_dir
 from accelsim.workload import Workload
 from accelsim.workload_io import MANIFEST_NAME, save_workload
 
 
 def default_cache_folder() -> Path:
-    """$ACCELSIM_CACHE/workloads, else $XDG_CACHE_HOME/accelsim/workloads, else ~/.cache/accelsim/workloads (the
-    folder digits-cnn's trained weights are cached in)."""
-    if os.environ.get("ACCELSIM_CACHE"):
-        return Path(os.environ["ACCELSIM_CACHE"]) / "workloads"
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "accelsim" / "workloads"
+    """`workloads` in accelsim's cache folder (accelsim.cache_folder: the one digits models are cached in)."""
+    return cache_dir() / "workloads"
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from accelsim.cache_folder import cache_dir
 from accelsim.frontend.training import LabelledData, Recipe, TrainingSetup, accuracy, train
 
 RECIPE_VERSION = 2  # 2: digits-cnn trains on one thread (v1 used torch's default, so weights varied by core count)
@@ -109,13 +109,6 @@ def train_digits_model(name: str, data: LabelledData, seed: int = 0, epochs: int
 
 def train_digits_cnn(data: LabelledData, seed: int = 0, epochs: int = 40) -> nn.Module:
     return train_digits_model("digits-cnn", data, seed, epochs)
-
-
-def cache_dir() -> Path:
-    """$ACCELSIM_CACHE, else $XDG_CACHE_HOME/accelsim, else ~/.cache/accelsim."""
-    if os.environ.get("ACCELSIM_CACHE"):
-        return Path(os.environ["ACCELSIM_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "accelsim"
 
 
 def trained_digits_model(name: str, seed: int = 0) -> tuple[nn.Module, dict]:
