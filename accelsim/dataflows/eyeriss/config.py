@@ -40,6 +40,26 @@ class NocModesByLayer(BaseModel):
     fc: NocModes = NocModes()
 
 
+Spread = Literal["blocks", "rows"]
+"""How a layer's output-channel blocks share the chain slots. blocks: each slot keeps one block's weights while it
+walks the rows, blocks side by side (several slots per block when there are fewer blocks than slots). rows: every
+slot of a phase holds the same block (its weights broadcast), the rows and columns cut between the slots, the
+blocks one after another."""
+
+
+class SpreadByLayer(BaseModel):
+    """The spread of each kind of layer; the defaults follow the paper's use of the NoC (Section III-B): depthwise
+    layers broadcast one channel's weights to all PEs, each with its own iacts; conv, pointwise and FC layers keep
+    different weights in different PEs (FC: weights unicast, iacts broadcast)."""
+
+    model_config = _STRICT
+
+    conv: Spread = "blocks"
+    depthwise: Spread = "rows"
+    pointwise: Spread = "blocks"
+    fc: Spread = "blocks"
+
+
 class V2Config(BaseModel):
     model_config = _STRICT
 
@@ -82,6 +102,8 @@ class V2Config(BaseModel):
     """Iact routers feeding one PE cluster (each a components.iact_noc.width_bits port)."""
     noc_modes: NocModesByLayer = NocModesByLayer()
     """NoC mode of iacts and weights per kind of layer (conv, depthwise, pointwise, fc)."""
+    spread: SpreadByLayer = SpreadByLayer()
+    """How each kind of layer shares the chain slots between its output-channel blocks."""
 
 
 class V1Config(BaseModel):
@@ -99,3 +121,6 @@ class V1Config(BaseModel):
     """Activations read from DRAM run-length coded (5-bit run + 16-bit value); False: 16 bits each."""
     run_bits: int = Field(5, ge=1, le=16)
     """Zero-run field of the RLC in DRAM."""
+    spread: SpreadByLayer = SpreadByLayer()
+    """How each kind of layer shares the chain slots between its output-channel blocks (RS: a PE set per filter;
+    as Eyeriss v2's defaults)."""

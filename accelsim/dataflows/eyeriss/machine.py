@@ -71,6 +71,7 @@ class Machine:
     policy: str
     m0_limit: int | None
     noc_modes: object | None
+    spread: object
 
     @property
     def pes(self) -> int:
@@ -109,7 +110,8 @@ def v2_machine(arch: Arch, config) -> Machine:
         glb_iact_bytes=arch.memory["glb_iact"].capacity_bytes, glb_psum_bytes=arch.memory["glb_psum"].capacity_bytes,
         glb_shared=False, dram_bytes_per_cycle=arch.bytes_per_cycle("dram"), glb_iact="glb_iact",
         glb_psum="glb_psum", iact_address_level="iact_addr_spad", weight_address_level="weight_addr_spad",
-        policy=config.weight_tile_policy, m0_limit=config.m0, noc_modes=config.noc_modes)
+        policy=config.weight_tile_policy, m0_limit=config.m0, noc_modes=config.noc_modes,
+        spread=config.spread)
 
 
 def v1_machine(arch: Arch, config) -> Machine:
@@ -131,7 +133,7 @@ def v1_machine(arch: Arch, config) -> Machine:
         dram_act_bits_per_nonzero=rlc, dram_run_bits=config.run_bits, glb_iact_bytes=glb, glb_psum_bytes=glb,
         glb_shared=True, dram_bytes_per_cycle=arch.bytes_per_cycle("dram"), glb_iact="glb", glb_psum="glb",
         iact_address_level=None, weight_address_level=None, policy="fit_every_tile", m0_limit=None,
-        noc_modes=None)
+        noc_modes=None, spread=config.spread)
 
 
 def check_levels(arch: Arch, accelerator: str, levels: tuple[str, ...]) -> None:

@@ -14,9 +14,11 @@ every output row of the strip for it, row after row, its pipelines and psum chai
 over the slots; when there are fewer blocks than slots, each block gets several neighbouring slots of one grid row
 (its weights multicast along the row, Eyeriss v2's weight NoC being horizontal) that share its rows, and, with
 fewer rows than slots, its output columns. Slots of different blocks read the same iacts (multicast across the
-row). Slices of a block run in consecutive phases (a slice's psums wait in the GLB for the next); a slot that
-keeps its (block, slice) into the next phase (the next strip) keeps its weights. Phases run one after another:
-the chains load their next weights together.
+row). With the `rows` spread (the default for depthwise layers, as the paper maps them) a block takes every slot
+of a phase (its weights broadcast), or as many as it has output positions, and the blocks follow one another.
+Slices of a block run in consecutive phases (a slice's psums wait in the GLB for the next); a slot that keeps its
+(block, slice) into the next phase (the next strip) keeps its weights. Phases run one after another: the chains
+load their next weights together.
 
 Strips. Output rows are cut into strips whose inputs (all channels, halo rows included) fit the GLB's iact space
 (half of it when there are several strips: the next strip is fetched while this one computes) and whose live
@@ -94,13 +96,14 @@ def plan_mapping(problem: Problem, machine: Machine, tiles: Tiles) -> Mapping:
     items = np.array([(cb, r) for cb in range(n_cb) for r in range(problem.r)], dtype=np.int64).reshape(-1, 2)
     total = items.shape[0]
     blocks = tiles.block_count.size
-    length = _chain_length(problem, machine, total, blocks)
+    rows_first = getattr(machine.spread, problem.kind) == "rows"
+    length = _chain_length(problem, machine, total, blocks, rows_first)
     slices = math.ceil(total / length)
     stacks = machine.rows // length
     slots = stacks * machine.cols
     strip_bits = _row_iact_bits(problem, machine, csc, tiles.c0)
     strips, fetches, spill, strip_iact_bits = _plan_strips(problem, machine, tiles, strip_bits, slices, slots)
-    per_block = _slots_per_block(slots, blocks)
+    per_block = _slots_per_block(slots, blocks, rows_first, problem.p * problem.q)
     jobs = _jobs(problem, strips, blocks, slices, slots, per_block)
     return Mapping(tiles=tiles, csc_iacts=csc, items_cb=np.ascontiguousarray(items[:, 0]),
                    items_r=np.ascontiguousarray(items[:, 1]), chain_length=length, slices=slices, stacks=stacks,
@@ -110,7 +113,7 @@ def plan_mapping(problem: Problem, machine: Machine, tiles: Tiles) -> Mapping:
                    iact_fetches=fetches, psum_spill=spill, strip_iact_bits=strip_iact_bits)
 
 
-def _chain_length(problem: Problem, machine: Machine, items: int, blocks: int) -> int:
+def _chain_length(problem: Problem, machine: Machine, items: int, blocks: int, rows_first: bool) -> int:
     """The chain length (whole filter rows where they fit a column) that minimises an estimate of the layer's
     compute time: phases x positions per slot per phase, every PE-position one unit of work (an estimate used to
     choose the mapping only; the chosen mapping is then walked). Ties go to fewer slices (less psum traffic)."""
@@ -120,7 +123,7 @@ def _chain_length(problem: Problem, machine: Machine, items: int, blocks: int) -
     for length in candidates:
         slices = math.ceil(items / length)
         slots = (machine.rows // length) * machine.cols
-        per_block = _slots_per_block(slots, blocks)
+        per_block = _slots_per_block(slots, blocks, rows_first, problem.p * problem.q)
         row_parts = min(per_block, problem.p)
         column_parts = min(problem.q, max(1, per_block // row_parts))
         phases = math.ceil(blocks / (slots // per_block)) * slices
@@ -130,8 +133,10 @@ def _chain_length(problem: Problem, machine: Machine, items: int, blocks: int) -
     return best
 
 
-def _slots_per_block(slots: int, blocks: int) -> int:
-    return max(1, slots // blocks)
+def _slots_per_block(slots: int, blocks: int, rows_first: bool, positions: int) -> int:
+    """Slots one block takes in a phase: all of them (rows spread) or an even share (blocks spread), never more
+    than it has output positions."""
+    return max(1, min(positions, slots if rows_first else slots // blocks))
 
 
 def input_rows(problem: Problem, p0: int, p1: int) -> np.ndarray:

@@ -81,7 +81,8 @@ def phase_traffic(problem: Problem, machine: Machine, mapping: Mapping, job_pes:
     domain = (pe_row // machine.domain_rows) * domains_per_row + pe_col // machine.domain_cols
     key = (((jobs.n[pe_job] * problem.groups + tiles.block_group[jobs.block[pe_job]]) * tiles.channel_blocks + cb)
            * (problem.x.shape[3] + 1) + np.clip(h + 1, 0, None)) * (problem.q + 1) + jobs.q0[pe_job]
-    iact_bits, iact_mode = _delivery(modes.iact, pe_phase, domain, key, segment_bits, phases, pe_row, "iact")
+    iact_bits, iact_mode = _delivery(modes.iact, pe_phase, domain, key, segment_bits, phases, pe_row,
+                                     slot[pe_job])
     iact_cycles = iact_bits / (machine.iact_ports * machine.iact_port_bits)
     unique_reads = _unique_sum(pe_phase, key, segment_bits, phases)
 
@@ -92,7 +93,7 @@ def phase_traffic(problem: Problem, machine: Machine, mapping: Mapping, job_pes:
     port = (pe_row // machine.weight_port_rows) * ports_per_row + pe_col // machine.weight_port_cols
     tile_key = jobs.block[pe_job] * mapping.items_cb.size + item
     weight_bits, weight_mode = _delivery(modes.weight, pe_phase[load_pe], port[load_pe], tile_key[load_pe],
-                                         tile_bits[load_pe], phases, pe_row[load_pe], "weight")
+                                         tile_bits[load_pe], phases, pe_row[load_pe], slot[pe_job][load_pe])
     weight_dram = _unique_sum(pe_phase[load_pe], tile_key[load_pe], tile_bits[load_pe], phases)
     dram_bits_per_cycle = None if machine.dram_bytes_per_cycle is None else machine.dram_bytes_per_cycle * 8
     weight_cycles = weight_bits.max(axis=1, initial=0) / machine.weight_port_bits
@@ -180,10 +181,10 @@ def _tile_bits(machine: Machine, mapping: Mapping, block, item) -> np.ndarray:
     return entries * machine.pair_bits + (columns + 1) * machine.weight_address_bits
 
 
-def _delivery(mode: str, phases_of, port, key, bits, phases: int, pe_row, what: str) -> tuple[np.ndarray, str]:
+def _delivery(mode: str, phases_of, port, key, bits, phases: int, pe_row, pe_slot) -> tuple[np.ndarray, str]:
     """((phases, ports) bits each port carries in each phase, the mode's label)."""
     ports = int(port.max(initial=0)) + 1
-    label = _label(phases_of, key, pe_row) if mode == "auto" else mode
+    label = _label(phases_of, key, pe_row, pe_slot) if mode == "auto" else mode
     flat = (phases_of * ports + port).astype(np.int64)
     if mode == "unicast":
         carried = np.bincount(flat, weights=bits, minlength=phases * ports)
@@ -212,9 +213,10 @@ def _unique_sum(phases_of, key, bits, phases: int) -> np.ndarray:
     return np.bincount(phases_of[first], weights=bits[first], minlength=phases)
 
 
-def _label(phases_of, key, pe_row) -> str:
-    """The pattern the mapping asks of the NoC: no datum shared (unicast); one datum to every PE of a phase
-    (broadcast); shared within grid rows (grouped multicast) or across rows (interleaved multicast)."""
+def _label(phases_of, key, pe_row, pe_slot) -> str:
+    """The pattern the mapping asks of the NoC: no datum shared (unicast); every shared datum reaching every chain
+    slot of its phase (broadcast); shared within grid rows (grouped multicast) or across rows (interleaved
+    multicast), whichever holds for most shared data."""
     if phases_of.size == 0:
         return "unicast"
     combined = phases_of.astype(np.int64) * (int(key.max(initial=0)) + 1) + key
@@ -222,15 +224,19 @@ def _label(phases_of, key, pe_row) -> str:
                                                  return_counts=True)
     if counts.max() == 1:
         return "unicast"
-    distinct_per_phase = np.bincount(phases_of[first])
-    if np.all(distinct_per_phase[distinct_per_phase > 0] == 1):
-        return "broadcast"
     inverse = inverse.ravel()
+    slots = int(pe_slot.max(initial=0)) + 1
+    pairs = np.unique(inverse.astype(np.int64) * slots + pe_slot)  # distinct (datum, slot)
+    slots_of_datum = np.bincount(pairs // slots, minlength=distinct.size)
+    phase_slots = np.unique(phases_of.astype(np.int64) * slots + pe_slot) // slots
+    slots_in_phase = np.bincount(phase_slots, minlength=int(phases_of.max()) + 1)
+    shared = counts > 1
+    if np.all(slots_of_datum[shared] == slots_in_phase[phases_of[first]][shared]):
+        return "broadcast"
     low = np.full(distinct.size, np.iinfo(np.int64).max)
     high = np.full(distinct.size, -1)
     np.minimum.at(low, inverse, pe_row)
     np.maximum.at(high, inverse, pe_row)
-    shared = counts > 1
     same_row = np.count_nonzero(low[shared] == high[shared])
     return "grouped_multicast" if same_row * 2 >= np.count_nonzero(shared) else "interleaved_multicast"
 
