@@ -106,7 +106,7 @@ def test_one_pe_walks_the_nonzero_iacts_of_its_csc_columns(kernel):
     assert (jobs[0, jit.JOB_BUSY], jobs[0, jit.JOB_IACT_WAIT], jobs[0, jit.JOB_PES]) == (3, 1, 1)
     assert counters[jit.IACT_READS] == 3  # the zero iact is never read
     assert counters[jit.WEIGHT_WORDS] == 3
-    assert counters[jit.MACS] == 5 == counters[jit.EFFECTUAL]  # 3 + 0 + 2; 4 lanes of 3 words... 6 slots, 1 padded
+    assert counters[jit.MACS] == 5 == counters[jit.EFFECTUAL]  # 3 + 0 + 2 MACs in 3 SIMD-2 words: 6 lanes, 1 padded
     assert counters[jit.PSUM_SENT] == 3
 
 
