@@ -19,6 +19,8 @@ from accelsim.names import unknown
 BUILTIN_DATAFLOWS = {
     "dcnn": "accelsim.dataflows.dcnn",
     "eie": "accelsim.dataflows.eie",
+    "eyeriss_v1": "accelsim.dataflows.eyeriss",
+    "eyeriss_v2": "accelsim.dataflows.eyeriss",
     "library_kernels": "accelsim.dataflows.library_kernels",
     "scnn": "accelsim.dataflows.scnn",
     "systolic": "accelsim.dataflows.systolic",

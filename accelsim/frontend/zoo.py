@@ -143,6 +143,22 @@ for _name, _text in _DIGITS.items():
     MODELS[_name] = ZooModel(_name, _text, (1, 1, 8, 8), _digits_model(_name), _digits_input, _digits_training(_name))
 
 
+# MobileNet v1 (Howard et al. 2017) at width multiplier 0.5 and 128 x 128: Eyeriss v2's benchmark (Chen et al.,
+# JETCAS 2019: 49.2 M MACs). The width multiplier is MobileNetV1's parameter (accelsim/frontend/mobilenet_v1.py).
+def _mobilenet_v1(width_multiplier: float) -> Callable[[], nn.Module]:
+    def build() -> nn.Module:
+        from accelsim.frontend.mobilenet_v1 import MobileNetV1
+
+        return MobileNetV1(width_multiplier)
+
+    return build
+
+
+MODELS["mobilenet-v1-0.5"] = ZooModel(
+    "mobilenet-v1-0.5", "MobileNet v1, width multiplier 0.5 (Eyeriss v2's benchmark, 49.2 M MACs at 128 x 128), "
+    "random seeded weights", (1, 3, 128, 128), _seeded(_mobilenet_v1(0.5)), _image_input)
+
+
 def get_model(name: str) -> ZooModel:
     if name not in MODELS:
         raise unknown_name("model", name, MODELS)

@@ -1,0 +1,253 @@
+"""What each phase moves: iacts GLB -> PEs, weights DRAM -> PEs, psums between slices and outputs to DRAM, and the
+cycles the ports and DRAM need for it.
+
+Iacts. Each PE of a job streams one input row segment: channels of its block cb, input row p*U + r*dil - pad, the
+columns its output range reads (CSC count-data pairs plus one address entry per channel block, or uncompressed
+values). A NoC domain (a v2 PE cluster, or v1's whole array) receives, per phase, the bits of its mode: auto /
+multicast: each distinct segment its PEs need, once; unicast: one copy per PE; broadcast: every segment any PE
+of the array needs. Its ports move iact_ports x port width bits a cycle; a phase cannot end before its iacts are
+in (a bandwidth bound per phase, not an arbitration of each port cycle by cycle: a modelling shortcut).
+
+Weights. A PE whose slot changes block or slice loads its new tile (CSC entries plus the address vector, or
+uncompressed values) before the phase computes; the weight scratch pad is not double-buffered. A weight port (a v2
+weight router, one PE row of a cluster; v1's filter bus) carries each distinct tile its PEs need once (multicast),
+once per PE (unicast) or every distinct tile of the array (broadcast). DRAM sends each distinct tile of a phase once.
+
+A phase (mapping.Jobs.phase) gives every chain slot one block and slice: loads happen at its start.
+
+DRAM. Outputs leave from the chains' bottoms in the last slice; each strip's inputs are fetched during the strip
+before (the first strip's before the layer starts: first_fetch), once, or once per block when they overflow the
+GLB; psums spill to DRAM only when they overflow the GLB.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from accelsim.dataflows.eyeriss.machine import Machine
+from accelsim.dataflows.eyeriss.mapping import Mapping
+from accelsim.dataflows.eyeriss.problem import Problem
+
+MODE_LABELS = ("unicast", "grouped_multicast", "interleaved_multicast", "broadcast")
+
+
+@dataclass
+class Traffic:
+    """Per phase (mapping.Jobs.phase)."""
+
+    iact_cycles: np.ndarray
+    """(phases,) cycles the busiest domain's iact ports need."""
+    weight_load_cycles: np.ndarray
+    """(phases,) cycles loading new weight tiles before the phase computes."""
+    dram_cycles: np.ndarray
+    """(phases,) cycles DRAM needs for the phase's streamed traffic (outputs, the next strip's inputs, spills)."""
+    first_fetch_cycles: int
+    iact_noc_bits: int
+    iact_glb_read_bits: int
+    iact_spad_writes: int
+    weight_noc_bits: int
+    weight_spad_write_bits: int
+    psum_glb_read_bits: int
+    psum_glb_write_bits: int
+    dram_read_bits: int
+    dram_write_bits: int
+    dram_iact_bits: int
+    """Of the DRAM reads, the layer's inputs (written into the GLB)."""
+    iact_mode: str
+    weight_mode: str
+
+
+def phase_traffic(problem: Problem, machine: Machine, mapping: Mapping, job_pes: np.ndarray) -> Traffic:
+    jobs, tiles = mapping.jobs, mapping.tiles
+    job_phase = mapping.jobs.phase
+    phases = int(job_phase.max(initial=-1)) + 1
+    slot = mapping.jobs.slot
+    pe_job = np.repeat(np.arange(len(jobs)), job_pes)
+    pe_k = np.arange(pe_job.size) - np.repeat(np.cumsum(job_pes) - job_pes, job_pes)
+    item = jobs.slice[pe_job] * mapping.chain_length + pe_k
+    pe_row = (slot[pe_job] // machine.cols) * mapping.chain_length + pe_k
+    pe_col = slot[pe_job] % machine.cols
+    pe_phase = job_phase[pe_job]
+    modes = _modes(machine, problem.kind)
+
+    # Iacts: one row segment per PE.
+    cb, r = mapping.items_cb[item], mapping.items_r[item]
+    h = jobs.p[pe_job] * problem.stride[0] + r * problem.dilation[0] - problem.padding[0]
+    segment_bits, segment_values = _segments(problem, machine, mapping, pe_job, cb, h)
+    domains_per_row = machine.cols // machine.domain_cols
+    domain = (pe_row // machine.domain_rows) * domains_per_row + pe_col // machine.domain_cols
+    key = (((jobs.n[pe_job] * problem.groups + tiles.block_group[jobs.block[pe_job]]) * tiles.channel_blocks + cb)
+           * (problem.x.shape[3] + 1) + np.clip(h + 1, 0, None)) * (problem.q + 1) + jobs.q0[pe_job]
+    iact_bits, iact_mode = _delivery(modes.iact, pe_phase, domain, key, segment_bits, phases, pe_row,
+                                     slot[pe_job])
+    iact_cycles = iact_bits / (machine.iact_ports * machine.iact_port_bits)
+    unique_reads = _unique_sum(pe_phase, key, segment_bits, phases)
+
+    # Weights: tiles of the PEs whose slot changed (block, slice).
+    load_pe = mapping.jobs.loads[pe_job]
+    tile_bits = _tile_bits(machine, mapping, jobs.block[pe_job], item)
+    ports_per_row = machine.cols // machine.weight_port_cols
+    port = (pe_row // machine.weight_port_rows) * ports_per_row + pe_col // machine.weight_port_cols
+    tile_key = jobs.block[pe_job] * mapping.items_cb.size + item
+    weight_bits, weight_mode = _delivery(modes.weight, pe_phase[load_pe], port[load_pe], tile_key[load_pe],
+                                         tile_bits[load_pe], phases, pe_row[load_pe], slot[pe_job][load_pe])
+    weight_dram = _unique_sum(pe_phase[load_pe], tile_key[load_pe], tile_bits[load_pe], phases)
+    dram_bits_per_cycle = None if machine.dram_bytes_per_cycle is None else machine.dram_bytes_per_cycle * 8
+    weight_cycles = weight_bits.max(axis=1, initial=0) / machine.weight_port_bits
+    if dram_bits_per_cycle is not None:
+        weight_cycles = np.maximum(weight_cycles, weight_dram / dram_bits_per_cycle)
+
+    # Psums between slices, outputs, and the DRAM stream.
+    positions = (jobs.q1 - jobs.q0) * tiles.block_count[jobs.block]
+    last = jobs.slice == mapping.slices - 1
+    psum_reads = np.where(jobs.slice > 0, positions, 0) * machine.psum_bits
+    psum_writes = np.where(~last, positions, 0) * machine.psum_bits
+    stream = np.bincount(job_phase, weights=np.where(last, positions, 0) * machine.act_bits, minlength=phases)
+    if mapping.psum_spill:
+        stream += np.bincount(job_phase, weights=psum_reads + psum_writes, minlength=phases)
+    dram_iacts = _dram_input_bits(problem, machine, mapping).ravel()  # (images x strips), in run order
+    index_of_phase = np.zeros(phases, dtype=np.int64)  # (image, strip) of each phase's first job
+    first_jobs = np.flatnonzero(np.r_[True, job_phase[1:] != job_phase[:-1]])
+    index_of_phase[job_phase[first_jobs]] = jobs.n[first_jobs] * len(mapping.strips) + jobs.strip[first_jobs]
+    fetch_phases = np.zeros(phases)
+    for index in range(1, dram_iacts.size):  # fetched during the strip before (phases run in strip order)
+        lo, hi = np.searchsorted(index_of_phase, [index - 1, index])
+        lo = min(lo, hi - 1) if hi > 0 else 0
+        fetch_phases[lo:max(hi, lo + 1)] += dram_iacts[index] / (max(hi, lo + 1) - lo)
+    first_fetch = float(dram_iacts[0])
+    stream += fetch_phases
+    dram_cycles = np.zeros(phases) if dram_bits_per_cycle is None else stream / dram_bits_per_cycle
+    first_fetch_cycles = 0 if dram_bits_per_cycle is None else math.ceil(first_fetch / dram_bits_per_cycle)
+    outputs = float(np.where(last, positions, 0).sum()) * machine.act_bits
+    spill = float(psum_reads.sum() + psum_writes.sum()) if mapping.psum_spill else 0.0
+    return Traffic(
+        iact_cycles=iact_cycles.max(axis=1, initial=0), weight_load_cycles=weight_cycles, dram_cycles=dram_cycles,
+        first_fetch_cycles=first_fetch_cycles, iact_noc_bits=int(iact_bits.sum()),
+        iact_glb_read_bits=int(unique_reads.sum()), iact_spad_writes=int(segment_values.sum()),
+        weight_noc_bits=int(weight_bits.sum()), weight_spad_write_bits=int(tile_bits[load_pe].sum()),
+        psum_glb_read_bits=0 if mapping.psum_spill else int(psum_reads.sum()),
+        psum_glb_write_bits=0 if mapping.psum_spill else int(psum_writes.sum()),
+        dram_read_bits=round(float(dram_iacts.sum()) + float(weight_dram.sum()) + spill / 2),
+        dram_write_bits=round(outputs + spill / 2), dram_iact_bits=round(float(dram_iacts.sum())),
+        iact_mode=iact_mode, weight_mode=weight_mode)
+
+
+def _modes(machine: Machine, kind: str):
+    from accelsim.dataflows.eyeriss.config import NocModes
+
+    if machine.noc_modes is None:  # v1: one multicast bus per data type
+        return NocModes()
+    return getattr(machine.noc_modes, kind)
+
+
+def _segments(problem: Problem, machine: Machine, mapping: Mapping, pe_job, cb, h) -> tuple[np.ndarray, np.ndarray]:
+    """(bits, iact values) of each PE's input row segment (zero for a padded row)."""
+    jobs = mapping.jobs
+    x = problem.x
+    n_img, groups, cg, height, width = x.shape
+    c0 = mapping.tiles.c0
+    lo = np.clip(jobs.q0[pe_job] * problem.stride[1] - problem.padding[1], 0, width)
+    hi = np.clip((jobs.q1[pe_job] - 1) * problem.stride[1] + (problem.s - 1) * problem.dilation[1]
+                 - problem.padding[1] + 1, 0, width)
+    inside = (h >= 0) & (h < height) & (hi > lo)
+    channels = np.minimum(cg, (cb + 1) * c0) - cb * c0
+    if mapping.csc_iacts:
+        n_cb = mapping.tiles.channel_blocks
+        padded = np.zeros((n_img, groups, n_cb * c0, height, width), dtype=np.int32)
+        padded[:, :, :cg] = x != 0
+        per_block = padded.reshape(n_img, groups, n_cb, c0, height, width).sum(axis=3)
+        prefix = np.zeros((n_img, groups, n_cb, height, width + 1), dtype=np.int64)
+        np.cumsum(per_block, axis=4, out=prefix[..., 1:])
+        g = mapping.tiles.block_group[jobs.block[pe_job]]
+        row = np.clip(h, 0, height - 1)
+        values = prefix[jobs.n[pe_job], g, cb, row, hi] - prefix[jobs.n[pe_job], g, cb, row, lo]
+        address = np.ceil((hi - lo) / problem.stride[1]).astype(np.int64) * machine.count_bits
+        bits = values * machine.pair_bits + address
+    else:
+        values = channels * (hi - lo)
+        bits = values * machine.act_bits
+    return np.where(inside, bits, 0), np.where(inside, values, 0)
+
+
+def _tile_bits(machine: Machine, mapping: Mapping, block, item) -> np.ndarray:
+    tiles = mapping.tiles
+    entries = tiles.tile_entries[block, mapping.items_cb[item], mapping.items_r[item]]
+    if not machine.csc_weights:
+        return entries * machine.weight_bits
+    columns = tiles.c0 * tiles.col_entries.shape[3]
+    return entries * machine.pair_bits + (columns + 1) * machine.weight_address_bits
+
+
+def _delivery(mode: str, phases_of, port, key, bits, phases: int, pe_row, pe_slot) -> tuple[np.ndarray, str]:
+    """((phases, ports) bits each port carries in each phase, the mode's label)."""
+    ports = int(port.max(initial=0)) + 1
+    label = _label(phases_of, key, pe_row, pe_slot) if mode == "auto" else mode
+    flat = (phases_of * ports + port).astype(np.int64)
+    if mode == "unicast":
+        carried = np.bincount(flat, weights=bits, minlength=phases * ports)
+    elif mode == "broadcast":
+        total = _unique_sum(phases_of, key, bits, phases)
+        active = np.zeros((phases, ports), dtype=bool)
+        active[phases_of, port] = True
+        return np.where(active, total[:, None], 0.0), label
+    else:  # multicast: each distinct datum once per port
+        first = _first_of_each(flat, key)
+        carried = np.bincount(flat[first], weights=bits[first], minlength=phases * ports)
+    return carried.reshape(phases, ports), label
+
+
+def _first_of_each(group: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Indices of the first occurrence of each distinct (group, key) pair."""
+    combined = group.astype(np.int64) * (int(key.max(initial=0)) + 1) + key
+    return np.unique(combined, return_index=True)[1]
+
+
+def _unique_sum(phases_of, key, bits, phases: int) -> np.ndarray:
+    """(phases,) bits of the distinct data each phase needs."""
+    if phases_of.size == 0:
+        return np.zeros(phases)
+    first = _first_of_each(phases_of, key)
+    return np.bincount(phases_of[first], weights=bits[first], minlength=phases)
+
+
+def _label(phases_of, key, pe_row, pe_slot) -> str:
+    """The pattern the mapping asks of the NoC: no datum shared (unicast); every shared datum reaching every chain
+    slot of its phase (broadcast); shared within grid rows (grouped multicast) or across rows (interleaved
+    multicast), whichever holds for most shared data."""
+    if phases_of.size == 0:
+        return "unicast"
+    combined = phases_of.astype(np.int64) * (int(key.max(initial=0)) + 1) + key
+    distinct, first, inverse, counts = np.unique(combined, return_index=True, return_inverse=True,
+                                                 return_counts=True)
+    if counts.max() == 1:
+        return "unicast"
+    inverse = inverse.ravel()
+    slots = int(pe_slot.max(initial=0)) + 1
+    pairs = np.unique(inverse.astype(np.int64) * slots + pe_slot)  # distinct (datum, slot)
+    slots_of_datum = np.bincount(pairs // slots, minlength=distinct.size)
+    phase_slots = np.unique(phases_of.astype(np.int64) * slots + pe_slot) // slots
+    slots_in_phase = np.bincount(phase_slots, minlength=int(phases_of.max()) + 1)
+    shared = counts > 1
+    if np.all(slots_of_datum[shared] == slots_in_phase[phases_of[first]][shared]):
+        return "broadcast"
+    low = np.full(distinct.size, np.iinfo(np.int64).max)
+    high = np.full(distinct.size, -1)
+    np.minimum.at(low, inverse, pe_row)
+    np.maximum.at(high, inverse, pe_row)
+    same_row = np.count_nonzero(low[shared] == high[shared])
+    return "grouped_multicast" if same_row * 2 >= np.count_nonzero(shared) else "interleaved_multicast"
+
+
+def _dram_input_bits(problem: Problem, machine: Machine, mapping: Mapping) -> np.ndarray:
+    """(images, strips) bits of each strip's inputs read from DRAM (all its fetches)."""
+    bits = mapping.strip_iact_bits.astype(np.float64)
+    if machine.dram_act_bits_per_nonzero is not None:  # v1: RLC in DRAM instead of the on-chip form
+        from accelsim.dataflows.eyeriss.mapping import input_rows
+
+        nonzero = np.count_nonzero(problem.x, axis=(1, 2, 4))
+        bits = np.stack([nonzero[:, input_rows(problem, p0, p1)].sum(axis=1) for p0, p1 in mapping.strips],
+                        axis=1) * machine.dram_act_bits_per_nonzero
+    return bits * mapping.iact_fetches
