@@ -60,7 +60,8 @@ def fit_codebook(matrix: np.ndarray, *, index_bits: int = 4, fixed_point_bits: i
 
 def codebook_from_histogram(counts: np.ndarray, scale: float, *, index_bits: int = 4) -> Codebook:
     """The codebook for weights whose nonzeros have `counts[level + levels // 2]` at each fixed-point level
-    (accelsim.dataflows.eie.jit.fixed_point_histogram; a caller that walks the weights anyway can count them there)."""
+    (accelsim.dataflows.shared.weight_sharing_jit.fixed_point_histogram; a caller that walks the weights anyway can
+    count them there)."""
     if not 1 <= index_bits <= 15:
         raise ValueError(f"index_bits must be in 1..15, got {index_bits}")
     levels = counts.size
