@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
 from torch import nn
 
 from accelsim.frontend.zoo import MODELS, ZooModel
@@ -86,7 +85,7 @@ def prune_zoo_model(name: str, model: nn.Module, options: PruningOptions, *, see
     before = heldout_accuracy(model, training.data) if training is not None else None
     mask_file = options.mask_file
     job = PruningJob(model, options.scheme, options.criterion, training, options.fine_tune_epochs,
-                     example_input if isinstance(example_input, torch.Tensor) else None, seed, on_training,
+                     example_input, seed, on_training,
                      None if mask_file is None else lambda fresh: apply_mask_file(mask_file, fresh))
     result = options.schedule.run(job)
     after = heldout_accuracy(result.model, training.data) if training is not None else None

@@ -37,7 +37,8 @@ class PruningJob:
     training: TrainingSetup | None = None
     fine_tune_epochs: int | None = None
     """Epochs of (re)training per round; None: the schedule's default."""
-    example_input: torch.Tensor | None = None
+    example_input: object = None
+    """The model's sample input (ScoringContext.example_input)."""
     seed: int = 0
     on_training: TrainingProgress | None = None
     prepare_initialisation: Callable[[nn.Module], None] | None = None
