@@ -36,7 +36,7 @@ def lower(model: nn.Module, example_input, *, provenance: Mapping | None = None,
         skipped = "; ".join(f"{s['name']}: {s['reason']}" for s in recorder.not_lowered) or "none"
         raise LoweringError(f"{type(model).__name__} ran no conv, linear, matmul or recurrent layer that accelsim "
                             f"can lower (ops seen but not lowered: {skipped})")
-    full_provenance = {"model": type(model).__name__, "input": _describe(example_input),
+    full_provenance = {"model": type(model).__name__, "input": describe_input(example_input),
                        "accelsim_version": accelsim.__version__, "torch_version": torch.__version__,
                        "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if time_steps_per_layer != 1:
@@ -65,19 +65,19 @@ def run_captured(model: nn.Module, example_input, recorder: LayerRecorder) -> No
                 model(example_input)
     except Exception as error:
         raise LoweringError(f"{type(model).__name__} raised while running on the example input "
-                            f"({_describe(example_input)}): {type(error).__name__}: {error}") from error
+                            f"({describe_input(example_input)}): {type(error).__name__}: {error}") from error
     finally:
         for handle in handles:
             handle.remove()
         model.train(was_training)
 
 
-def _describe(example_input) -> str:
+def describe_input(example_input) -> str:
     if isinstance(example_input, torch.Tensor):
         return f"tensor{list(example_input.shape)} {str(example_input.dtype).removeprefix('torch.')}"
     if isinstance(example_input, Mapping):
-        return "{" + ", ".join(f"{k}: {_describe(v)}" for k, v in example_input.items()) + "}"
+        return "{" + ", ".join(f"{k}: {describe_input(v)}" for k, v in example_input.items()) + "}"
     if isinstance(example_input, tuple | list):
-        return "(" + ", ".join(_describe(v) for v in example_input) + ")"
+        return "(" + ", ".join(describe_input(v) for v in example_input) + ")"
     return type(example_input).__name__
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from torch import nn
 
+from accelsim.frontend.lower import describe_input
 from accelsim.frontend.zoo import MODELS, ZooModel
 from accelsim.pruning import PruneReport, PruningError, SchemeBase
 from accelsim.pruning.criteria import Criterion, parse_criterion
@@ -94,5 +95,7 @@ def prune_zoo_model(name: str, model: nn.Module, options: PruningOptions, *, see
              "criterion": options.criterion.text, "schedule": options.schedule.text,
              "fine_tune_epochs": options.schedule.epochs(job) if training is not None else 0,
              "mask_file": str(options.mask_file) if options.mask_file is not None else None,
+             **({"calibration": f"the lowering's own sample input ({describe_input(example_input)}, seed {seed})"}
+                if options.criterion.name == "wanda" else {}),
              "pruning_rounds": result.rounds}
     return PrunedModel(result.model, result.report, notes)

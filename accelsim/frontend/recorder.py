@@ -32,7 +32,10 @@ def _is_primary(kind: str, module: nn.Module | None) -> bool:
 
 
 def to_numpy(tensor: torch.Tensor) -> np.ndarray:
-    """A float32 copy: captured activations must not change when the model later writes in place (ReLU(inplace))."""
+    """A float32 copy: captured activations must not change when the model later writes in place (ReLU(inplace)).
+    A tensor on the meta device (a model run for its shapes alone) gives zeros of its shape that take no memory."""
+    if tensor.is_meta:
+        return np.broadcast_to(np.zeros((), dtype=np.float32), tuple(tensor.shape))
     return tensor.detach().to(device="cpu", dtype=torch.float32).numpy().copy()
 
 
