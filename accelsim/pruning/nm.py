@@ -10,7 +10,7 @@ Groups run along the reduction dimension, the one a GEMM sums over:
   along its input channels, a conv3d's along the (depth tap, channel) axis of the conv2d it is lowered as (along C
   for each depth tap when C is a multiple of m), an LSTM's along the input or hidden features of each gate row.
 In each group the n largest |w| (or, with a criterion, the n highest scores; zeros first to go) are kept (ties:
-the lower channel index). A reduction length not divisible by m
+the lower channel index; nm_jit.py). A reduction length not divisible by m
 cannot be N:M: `mask` raises, and at model level the layer is left dense and listed (ASP skips such layers too).
 """
 
@@ -23,6 +23,7 @@ from pydantic import model_validator
 
 from accelsim.pruning.base import PerLayerScheme
 from accelsim.pruning.errors import LayerMismatch
+from accelsim.pruning.nm_jit import keep_top_n
 from accelsim.pruning.scores import LayerScores, element_scores
 
 
@@ -76,11 +77,8 @@ class NM(PerLayerScheme):
                 f"reduction length that is a multiple of m; at model level such a layer is left dense and listed "
                 f"in the report.",
             )
-        groups = scores.reshape(-1, self.m)
-        order = torch.argsort(groups, dim=1, descending=True, stable=True)
-        keep = torch.zeros(groups.shape, dtype=torch.bool, device=weight.device)
-        keep.scatter_(1, order[:, : self.n], True)
-        keep = keep.reshape(scores.shape)
+        groups = scores.detach().reshape(-1, self.m).cpu().numpy()
+        keep = torch.from_numpy(keep_top_n(groups, self.n)).reshape(scores.shape).to(weight.device)
         if weight.dim() == 2:
             return keep
         return keep.permute(0, weight.dim() - 1, *range(1, weight.dim() - 1)).contiguous()

@@ -23,6 +23,7 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils import parametrize, prune
@@ -83,6 +84,10 @@ class PrunableWeight:
     def stored_shape(self) -> tuple[int, ...]:
         return tuple(self.stored.shape)
 
+    @property
+    def nonzeros(self) -> int:
+        return count_nonzero(self.stored)
+
     def fold_live_mask(self) -> None:
         """Make a live torch prune mask or parametrization permanent in the parameter (no-op without one)."""
         if self.has_live_mask:
@@ -91,12 +96,21 @@ class PrunableWeight:
             parametrize.remove_parametrizations(self.module, self.param, leave_parametrized=True)
 
     def write_mask(self, keep: torch.Tensor) -> None:
-        """Zero the weights where `keep` (in the GEMM layout) is False, permanently, through torch.nn.utils.prune."""
+        """Zero the weights where `keep` (in the GEMM layout) is False, permanently: in place in the parameter, as
+        torch.nn.utils.prune's custom_from_mask and remove leave it (the same Parameter, its pruned entries zero),
+        without their copies of the weight (four passes over GPT-2's 124M weights)."""
         self.fold_live_mask()
-        device = getattr(self.module, self.param).device
+        param = getattr(self.module, self.param)
         with torch.no_grad():
-            prune.custom_from_mask(self.module, self.param, self.layout.from_gemm(keep).to(device))
-            prune.remove(self.module, self.param)
+            param.masked_fill_(~self.layout.from_gemm(keep).to(param.device), 0)
+
+
+def count_nonzero(tensor: torch.Tensor) -> int:
+    """Nonzero entries: numpy's count on CPU tensors, several times faster than torch.count_nonzero there (GPT-2's
+    124M weights are counted four times in one pruning)."""
+    if tensor.device.type == "cpu" and tensor.dtype in (torch.float32, torch.float64, torch.float16, torch.bool):
+        return int(np.count_nonzero(tensor.detach().numpy()))
+    return int(torch.count_nonzero(tensor))
 
 
 def is_transformers_conv1d(module: nn.Module) -> bool:

@@ -16,7 +16,7 @@ def layer_mask(weight: torch.Tensor, density: float, scores: LayerScores | None 
     earlier flat index; zeros first to go).
 
     By magnitude, the same rule as torch.nn.utils.prune.l1_unstructured, but with half-up rounding and a defined tie
-    order (see selection.py); the mask is then written through prune.custom_from_mask. Scores compared within rows
+    order (see selection.py); the mask is then written into the weight. Scores compared within rows
     (Wanda's) keep `kept_count(density, row length)` in every row of the GEMM view instead."""
     ranked = element_scores(weight, scores)
     if scores is not None and scores.within_rows:
