@@ -21,6 +21,7 @@ BUILTIN_DATAFLOWS = {
     "eie": "accelsim.dataflows.eie",
     "library_kernels": "accelsim.dataflows.library_kernels",
     "scnn": "accelsim.dataflows.scnn",
+    "sparten": "accelsim.dataflows.sparten",
     "systolic": "accelsim.dataflows.systolic",
 }
 """Each built-in dataflow's name and the folder that registers it (tests/test_registry.py checks every folder of
