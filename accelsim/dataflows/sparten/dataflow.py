@@ -175,14 +175,14 @@ def walk_layer(problem: chunks.Problem, assignment: np.ndarray, plan: schedule.P
     act = arch.data.activation_bits
     x_bits = config.chunk_size + x.nnz * act  # a two-sided broadcast: the mask and the nonzeros
     dense_bits = problem.chunk_len * act
-    out = np.zeros((f.nnz.shape[0], problem.positions) if values else (1, 1))
+    out = np.zeros((problem.positions, f.nnz.shape[0]) if values else (1, 1))
     cycles, slots, counts, balance_sums = jit.walk_clusters(
         f.mask, f.ptr, f.values, f.nnz, x.mask, x.ptr, x.values, x_bits, problem.window, problem.chunk_len,
         dense_bits, assignment, plan.seg_ptr, plan.seg_group, plan.seg_fgroup, plan.seg_j0, plan.seg_j1,
         plan.seg_m0, plan.seg_m1, plan.seg_load_bits, arch.pe_array.cols, MODES[config.sparsity],
         config.input_buffer_depth, config.empty_join_cycles, config.pipeline_depth, config.broadcast_bits_per_cycle,
         out, values)
-    return cost.Walk(cycles, slots, counts, balance_sums, out if values else None)
+    return cost.Walk(cycles, slots, counts, balance_sums, out.T if values else None)  # (filters, M)
 
 
 def _notes(layer: Layer, arch: Arch, config: SparTen.Config, problem: chunks.Problem, plan: schedule.Plan,

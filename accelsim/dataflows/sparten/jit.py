@@ -77,13 +77,13 @@ def popcount_python(word):
 if config.DISABLE_JIT:
     popcount = popcount_python
 else:
-    @njit(cache=True)
+    @njit(cache=True, inline="always")
     def popcount(word):
         """Set bits of a uint64."""
         return np.int64(_llvm_ctpop(word))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def join_products(f_mask, f_at, f_first, f_val, x_mask, x_at, x_first, x_val, words):
     """(matches, sum of products) of one chunk join: the masks are words f_mask[f_at:f_at + words] and x_mask[x_at:
     x_at + words]. Every set bit of their AND, lowest first (the priority encoder's order), each operand located in
@@ -107,7 +107,7 @@ def join_products(f_mask, f_at, f_first, f_val, x_mask, x_at, x_first, x_val, wo
     return matches, total
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def join_matches(f_mask, f_at, x_mask, x_at, words):
     """Matches of one chunk join: the popcount of the AND of the two masks."""
     matches = 0
@@ -128,7 +128,8 @@ def walk_clusters(f_mask, f_ptr, f_val, f_nnz, x_mask, x_ptr, x_val, x_bits, win
     j; dense_bits (J,): bits of chunk j uncompressed. assign (groups, filter groups, J, cus): filter of each CU
     slot (-1: none). Cluster c runs passes seg_ptr[c] .. seg_ptr[c + 1] - 1: conv group seg_group, filter group
     seg_fgroup, chunks seg_j0 .. seg_j1 - 1, positions seg_m0 .. seg_m1 - 1, seg_load_bits of filters to load.
-    With compute_values, out[k, m] accumulates every product (out (filters, M)). balance: the sum over passes of
+    With compute_values, out[m, k] accumulates every product (out (M, filters): a broadcast's CUs write
+    neighbouring entries). balance: the sum over passes of
     the busiest CU's cycles and of the mean active CU's cycles (their ratio is the imbalance the balancing left).
     """
     n_clusters = seg_ptr.shape[0] - 1
@@ -169,6 +170,8 @@ def walk_clusters(f_mask, f_ptr, f_val, f_nnz, x_mask, x_ptr, x_val, x_bits, win
                     ring[s, e] = start
             bus_free = start
             sent = 0
+            # Per-pass tallies in locals (the compiler keeps them in registers), added to the arrays at its end.
+            busy = empty = held = on_bus_total = matched = 0
             for m in range(seg_m0[seg], seg_m1[seg]):
                 for j in range(j0, j1):
                     x = window[g, m, j]
@@ -184,21 +187,17 @@ def walk_clusters(f_mask, f_ptr, f_val, f_nnz, x_mask, x_ptr, x_val, x_bits, win
                     arrived = begin + moving
                     bus_free = arrived
                     sent += 1
-                    counts[BROADCASTS] += 1
                     counts[BROADCAST_BITS] += bits
-                    counts[RECEIVED_BITS] += bits * active
                     counts[BUS_CYCLES] += moving
                     for s in range(active):
                         k = assign[g, fg, j, s]
                         chunk = k * n_chunks + j
                         matches = 0
                         if x >= 0:
-                            if compute_values:
-                                matches, total = join_products(f_flat, chunk * words, f_first[chunk], f_val, x_flat,
-                                                               x * words, x_ptr[x], x_val, words)
-                                out[k, m] += total
-                            else:
-                                matches = join_matches(f_flat, chunk * words, x_flat, x * words, words)
+                            matches = join_matches(f_flat, chunk * words, x_flat, x * words, words)
+                            if compute_values and matches:
+                                out[m, k] += join_products(f_flat, chunk * words, f_first[chunk], f_val, x_flat,
+                                                           x * words, x_ptr[x], x_val, words)[1]
                         if mode == TWO_SIDED:
                             issued = matches
                         elif mode == WEIGHTS_ONLY:
@@ -206,19 +205,27 @@ def walk_clusters(f_mask, f_ptr, f_val, f_nnz, x_mask, x_ptr, x_val, x_bits, win
                         else:
                             issued = chunk_len[j]
                         cycles = issued if issued > min_cycles else min_cycles
-                        begin_cu = finish[s] if finish[s] > arrived else arrived
-                        gap = begin_cu - finish[s]
+                        ready = finish[s]
+                        begin_cu = ready if ready > arrived else arrived
+                        gap = begin_cu - ready
                         on_bus = gap if gap < moving else moving
-                        slots[BROADCAST_BUS] += on_bus
-                        slots[BROADCAST_HELD] += gap - on_bus
-                        slots[BUSY] += issued
-                        slots[EMPTY_JOIN] += cycles - issued
+                        on_bus_total += on_bus
+                        held += gap - on_bus
+                        busy += issued
+                        empty += cycles - issued
+                        matched += matches
                         finish[s] = begin_cu + cycles
                         ring[s, entry] = begin_cu
                         work[s] += cycles
-                        counts[JOINS] += 1
-                        counts[ISSUED] += issued
-                        counts[MATCHES] += matches
+                    counts[RECEIVED_BITS] += bits * active
+            slots[BUSY] += busy
+            slots[EMPTY_JOIN] += empty
+            slots[BROADCAST_HELD] += held
+            slots[BROADCAST_BUS] += on_bus_total
+            counts[ISSUED] += busy
+            counts[MATCHES] += matched
+            counts[BROADCASTS] += sent
+            counts[JOINS] += sent * active
             end = start
             busiest = 0
             total_work = 0
