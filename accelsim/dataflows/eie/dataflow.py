@@ -121,7 +121,7 @@ class EIE:
     def simulate(self, layer: Layer, arch: Arch, *, compute_output: bool = False) -> LayerResult:
         config: EIE.Config = arch.dataflow.config
         problems, notes = matrix_vector_problems(layer)
-        run = run_layer(problems, arch.pe_array.pes, _rows_per_batch(arch), config,
+        run = run_layer(layer, problems, arch.pe_array.pes, _rows_per_batch(arch), config,
                         arch.memory["spmat_sram"].width_bits, compute_output)
         notes += _batch_notes(problems, run.batches[0], arch.pe_array.pes, _rows_per_batch(arch))
         notes += _capacity_notes(arch, config, int(run.entries_per_pe.max()), run.pointers_per_pe, problems)

@@ -19,10 +19,9 @@ from accelsim.dataflows.shared.weight_sharing_jit import level_index
 
 @njit(cache=True)
 def scan_weights(weight, n_pes, rows_per_batch, max_run, store_zeros):
-    """Per (batch, PE, column): stored entries (padding included), padding entries, the local row (within the batch)
-    of the first and of the last entry (-1 where none); per column the nonzero weights; the nonzero weights
-    themselves (for the codebook's histogram) and their smallest and largest value (0 included: the fixed-point
-    scale). `store_zeros` stores every weight, as a machine that does not skip zero weights would.
+    """Per (batch, PE, column): stored entries (padding included), padding entries, and the local row (within the
+    batch) of the first and of the last entry (-1 where none). `store_zeros` stores every weight, as a machine that
+    does not skip zero weights would (accelsim.dataflows.eie.rounds.dense_layout gives that layout without a pass).
 
     Rows are visited PE by PE so that one PE's counts stay in cache while its rows stream past; each row is first
     compacted to its stored columns without a branch per weight."""
@@ -34,13 +33,7 @@ def scan_weights(weight, n_pes, rows_per_batch, max_run, store_zeros):
     padding = np.zeros((batches, n_pes, n_cols), dtype=np.int32)
     first_row = np.full((batches, n_pes, n_cols), -1, dtype=np.int32)
     last_row = np.full((batches, n_pes, n_cols), -1, dtype=np.int32)
-    nonzeros_per_column = np.zeros(n_cols, dtype=np.int64)
-    values = np.empty(max(1024, n_rows * n_cols // 16), dtype=weight.dtype)
-    n_values = 0
-    smallest = 0.0
-    largest = 0.0
     row_columns = np.empty(n_cols, dtype=np.int64)
-    row_values = np.empty(n_cols, dtype=weight.dtype)
     for b in range(batches):
         for p in range(n_pes):
             for row in range(rows_per_batch):
@@ -52,21 +45,9 @@ def scan_weights(weight, n_pes, rows_per_batch, max_run, store_zeros):
                     for tap in range(taps):
                         w = weight[i, c, tap]
                         row_columns[stored] = tap * cg + c
-                        row_values[stored] = w
                         stored += (w != 0) | store_zeros
-                if n_values + stored > values.size:
-                    grown = np.empty(max(2 * values.size, n_values + stored), dtype=weight.dtype)
-                    grown[:n_values] = values[:n_values]
-                    values = grown
                 for e in range(stored):
                     j = row_columns[e]
-                    w = row_values[e]
-                    if w != 0:
-                        values[n_values] = w
-                        n_values += 1
-                        nonzeros_per_column[j] += 1
-                        smallest = min(smallest, w)
-                        largest = max(largest, w)
                     previous = last_row[b, p, j]
                     pads = (row - previous - 1) // (max_run + 1)
                     if first_row[b, p, j] < 0:
@@ -75,7 +56,7 @@ def scan_weights(weight, n_pes, rows_per_batch, max_run, store_zeros):
                     padding[b, p, j] += pads
                     entries[b, p, j] += pads + 1
                     last_row[b, p, j] = row
-    return (entries, padding, first_row, last_row, nonzeros_per_column, values[:n_values], smallest, largest)
+    return entries, padding, first_row, last_row
 
 
 @njit(cache=True)

@@ -1,13 +1,15 @@
-"""One layer through EIE: lay out every group's weights (one pass over them, which also collects the nonzero weights
-for the layer's codebook), fit the codebook, then run every vector's rounds and, when asked, compute the output.
+"""One layer through EIE: lay out every group's weights in interleaved CSC (with every weight stored, as the dense
+reference does, a closed form of the shape), then run every vector's rounds and, when asked, compute the output with
+the layer's codebook.
 
 A machine that broadcasts zero activations too (the dense reference) gives every vector the same sequence of
 broadcasts, so every vector's rounds are the same: they are run once and counted once per vector (exact, not an
-average; tests/test_eie_events_jit.py checks it against the walk of every vector).
-"""
+average; tests/test_eie_events_jit.py checks it against the walk of every vector). The codebook and the effectual
+MACs depend on the layer alone: a run computes them once for the layer and its dense reference."""
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +20,7 @@ from accelsim.dataflows.eie.problems import MatrixVectorProblem
 from accelsim.dataflows.shared.weight_sharing import Codebook, codebook_from_histogram, fixed_point_scale
 from accelsim.dataflows.shared.weight_sharing_jit import fixed_point_histogram
 from accelsim.formats.runs import max_run_for
+from accelsim.workload import Layer
 
 FIXED_POINT_BITS = 16
 
@@ -47,41 +50,42 @@ class _Layout:
     column_padding, column_lines, pe_entries."""
     entries: np.ndarray | None
     """(batches, PEs, columns) stored entries, kept to fill in the entries for the output."""
-    nonzeros_per_column: np.ndarray
     batches: int
 
 
-def run_layer(problems: list[MatrixVectorProblem], pes: int, rows_per_batch: int, config,
+_PER_LAYER: weakref.WeakKeyDictionary[Layer, dict] = weakref.WeakKeyDictionary()
+"""What a layer's sparse run and its dense reference share: the codebook and the effectual MACs."""
+
+
+def run_layer(layer: Layer, problems: list[MatrixVectorProblem], pes: int, rows_per_batch: int, config,
               spmat_width_bits: int, compute_output: bool) -> LayerRun:
-    """`config` is the EIE dataflow's Config."""
+    """`config` is the EIE dataflow's Config; `problems` are the layer's (accelsim.dataflows.eie.problems)."""
     max_run = max_run_for(config.relative_index_bits)
     line_entries = spmat_width_bits // (config.weight_index_bits + config.relative_index_bits)
     store_zeros = not config.skip_zero_weights
-    layouts, nonzero_weights, smallest, largest = [], [], 0.0, 0.0
+    layouts = []
     for problem in problems:
-        entries, padding, first_row, last_row, nonzeros_per_column, values, low, high = layout_jit.scan_weights(
-            problem.weight, pes, rows_per_batch, max_run, store_zeros)
+        if store_zeros:  # every weight stored: a closed form of the shape, no pass over the weights
+            entries, padding, first_row, last_row = dense_layout(problem.n_outputs, problem.n_inputs, pes,
+                                                                 rows_per_batch)
+        else:
+            entries, padding, first_row, last_row = layout_jit.scan_weights(problem.weight, pes, rows_per_batch,
+                                                                            max_run, store_zeros)
         pairs = layout_jit.column_pairs(entries, padding, first_row, last_row, line_entries)
-        layouts.append(_Layout(pairs, entries if compute_output else None, nonzeros_per_column, entries.shape[0]))
-        nonzero_weights.append(values)
-        smallest, largest = min(smallest, low), max(largest, high)
-    # The layer's codebook, from the fixed-point levels of all its nonzero weights.
-    scale = fixed_point_scale(np.array([smallest, largest]), FIXED_POINT_BITS)
-    histogram = np.zeros(1 << FIXED_POINT_BITS, dtype=np.int64)
-    for values in nonzero_weights:
-        histogram += fixed_point_histogram(values.reshape(1, -1), scale, histogram.size)
-    codebook = codebook_from_histogram(histogram, scale, index_bits=config.weight_index_bits)
+        layouts.append(_Layout(pairs, entries if compute_output else None, entries.shape[0]))
+    codebook = layer_codebook(layer, config.weight_index_bits)
     counters = np.zeros(N_COUNTERS, dtype=np.int64)
-    effectual = 0
     outputs = []
+    sequences = []
     scan_row_width = pes if config.activation_scan == "rows" else 0
     for problem, layout in zip(problems, layouts, strict=True):
-        vector_start, columns, values = problem.nonzero_activations(compute_output)
-        effectual += int(rounds_jit.effectual_macs(columns, layout.nonzeros_per_column))
         column_start, pair_pe, pair_entries, pair_first, pair_last, pair_offset = layout.pairs[:6]
         column_totals = layout.pairs[6:9]
         timing = (problem.n_inputs, column_start, pair_pe, pair_entries, pair_first, pair_last, *column_totals, pes,
                   config.fifo_depth, scan_row_width)
+        vector_start = columns = values = None
+        if config.skip_zero_activations or compute_output:
+            vector_start, columns, values = problem.nonzero_activations(compute_output)
         if config.skip_zero_activations:
             rounds_jit.simulate_rounds(vector_start, columns, *timing, counters)
         else:  # every vector broadcasts every column: one vector's rounds, once per vector
@@ -89,6 +93,7 @@ def run_layer(problems: list[MatrixVectorProblem], pes: int, rows_per_batch: int
             one_vector = np.zeros(N_COUNTERS, dtype=np.int64)
             rounds_jit.simulate_rounds(np.array([0, problem.n_inputs]), every_column, *timing, one_vector)
             counters += problem.n_vectors * one_vector
+        sequences.append(columns)
         if compute_output:
             codes, rows = layout_jit.fill_entries(problem.weight, pes, rows_per_batch, max_run, store_zeros,
                                                   layout.entries, codebook.scale, codebook.levels,
@@ -100,10 +105,50 @@ def run_layer(problems: list[MatrixVectorProblem], pes: int, rows_per_batch: int
             outputs.append(out)
     pe_entries = [layout.pairs[9] for layout in layouts]
     return LayerRun(
-        counters=counters, codebook=codebook, effectual_macs=effectual,
+        counters=counters, codebook=codebook, effectual_macs=layer_effectual_macs(layer, problems, sequences),
         batches=[layout.batches for layout in layouts], stored=int(sum(entries.sum() for entries in pe_entries)),
         padding=int(sum(layout.pairs[7].sum() for layout in layouts)),
         entries_per_pe=np.sum(pe_entries, axis=0),
         pointers_per_pe=sum(layout.batches * (problem.n_inputs + 1)
                             for problem, layout in zip(problems, layouts, strict=True)),
         outputs=outputs)
+
+
+def dense_layout(n_rows: int, n_cols: int, n_pes: int, rows_per_batch: int) -> tuple[np.ndarray, ...]:
+    """layout_jit.scan_weights' first four arrays when every weight is stored: PE p holds the rows i = p mod n_pes,
+    consecutive local rows, so no zero run needs padding; every column of a (batch, PE) holds the same rows."""
+    local_rows = -(-n_rows // n_pes)
+    batches = max(-(-local_rows // rows_per_batch), 1)
+    pe_rows = (n_rows - np.arange(n_pes) + n_pes - 1) // n_pes  # local rows of each PE
+    per_batch = np.clip(pe_rows[None, :] - rows_per_batch * np.arange(batches)[:, None], 0, rows_per_batch)
+    shape = (batches, n_pes, n_cols)
+    entries = np.ascontiguousarray(np.broadcast_to(per_batch[:, :, None], shape), dtype=np.int32)
+    first_row = np.where(entries > 0, 0, -1).astype(np.int32)
+    return entries, np.zeros(shape, dtype=np.int32), first_row, (entries - 1).astype(np.int32)
+
+
+def layer_codebook(layer: Layer, index_bits: int) -> Codebook:
+    """The layer's codebook, fitted to the fixed-point levels of all its nonzero weights; remembered per layer (layers
+    are immutable), as a run fits it again for its dense reference, whose weights are the same."""
+    known = _PER_LAYER.setdefault(layer, {})
+    if ("codebook", index_bits) not in known:
+        weight = np.ascontiguousarray(layer.weight)
+        scale = fixed_point_scale(weight, FIXED_POINT_BITS)
+        histogram = fixed_point_histogram(weight.reshape(weight.shape[0], -1), scale, 1 << FIXED_POINT_BITS)
+        known["codebook", index_bits] = codebook_from_histogram(histogram, scale, index_bits=index_bits)
+    return known["codebook", index_bits]
+
+
+def layer_effectual_macs(layer: Layer, problems: list[MatrixVectorProblem], sequences: list) -> int:
+    """Nonzero weights met by nonzero activations, from the nonzero activations of every vector (`sequences`, each
+    problem's columns or None where they were not listed); remembered per layer, as effectual_macs is."""
+    known = _PER_LAYER.setdefault(layer, {})
+    if "effectual_macs" not in known:
+        total = 0
+        for problem, columns in zip(problems, sequences, strict=True):
+            if columns is None:
+                columns = problem.nonzero_activations(False)[1]
+            nonzeros = np.count_nonzero(problem.weight, axis=0).T.ravel()  # column tap * cg + c
+            total += int(rounds_jit.effectual_macs(columns, nonzeros))
+        known["effectual_macs"] = total
+    return known["effectual_macs"]

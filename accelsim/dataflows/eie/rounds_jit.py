@@ -105,9 +105,9 @@ def simulate_rounds(vector_start, columns, n_cols, column_start, pair_pe, pair_e
                 for q in range(column_start[c], column_start[c + 1]):
                     p = pair_pe[q]
                     ready = ready_base[p] + k
-                    # The accumulator of the previous cycle's entry is forwarded, not re-read.
-                    if last_column[p] == k - 1 and ready >= arrival and pair_first[q] == last_row[p]:
-                        bypasses += 1
+                    # The accumulator of the previous cycle's entry is forwarded, not re-read. (Without branches:
+                    # the condition is data-dependent, and mispredicting it cost more than the rest of the pair.)
+                    bypasses += (last_column[p] == k - 1) & (ready >= arrival) & (pair_first[q] == last_row[p])
                     ready_base[p] = max(arrival, ready) + pair_entries[q] - k - 1
                     max_ready = max(max_ready, ready_base[p])
                     last_column[p] = k
