@@ -70,20 +70,25 @@ def simulate_rounds(vector_start, columns, n_cols, column_start, pair_pe, pair_e
             last_row[:] = -1
             max_ready = -1
             scan_row = 0  # the row the scan is in
+            row, row_start = 0, 0  # the row of the previous activation, and its first column
+            slot = 0  # k mod fifo_depth, kept without a division
             broadcast = -1  # B[k - 1]
-            busy = stalls = scan = starved = bypasses = 0
+            stalls = scan = starved = bypasses = 0
+            real = padding = lines = pairs = 0  # tallied here, not in `counters`: locals stay in registers
             for k in range(n):
                 j = columns[first + k]
                 gap = 0
                 if scan_row_width > 0:
-                    row = j // scan_row_width
+                    if j - row_start >= scan_row_width:  # a later row (a division only then)
+                        row = j // scan_row_width
+                        row_start = row * scan_row_width
                     gap = row - scan_row
                     # Broadcasting a row's last activation moves the scan on in the same cycle.
-                    scan_row = row + 1 if j - row * scan_row_width == scan_row_width - 1 else row
+                    scan_row = row + 1 if j - row_start == scan_row_width - 1 else row
                 allowed = broadcast + 1 + gap  # the first cycle the scan lets activation k go
                 room = -1  # the first cycle the FIFOs have room for it
                 if k >= fifo_depth:
-                    room = latest_pop[k % fifo_depth] + 1
+                    room = latest_pop[slot] + 1
                 if gap > 0:
                     scan += gap
                     # Idle PEs in cycles t after scan cycles t - 1 = B[k-1] + 1 .. allowed - 1 that had room.
@@ -100,7 +105,8 @@ def simulate_rounds(vector_start, columns, n_cols, column_start, pair_pe, pair_e
                 stalls += max(allowed, room) - allowed
                 broadcast = max(allowed, room)
                 arrival = broadcast + 1
-                latest_pop[k % fifo_depth] = max(arrival, max_ready + k)
+                latest_pop[slot] = max(arrival, max_ready + k)
+                slot = slot + 1 if slot + 1 < fifo_depth else 0
                 c = b * n_cols + j
                 for q in range(column_start[c], column_start[c + 1]):
                     p = pair_pe[q]
@@ -112,17 +118,16 @@ def simulate_rounds(vector_start, columns, n_cols, column_start, pair_pe, pair_e
                     max_ready = max(max_ready, ready_base[p])
                     last_column[p] = k
                     last_row[p] = pair_last[q]
-                empty = n_pes - (column_start[c + 1] - column_start[c])
-                busy += empty + column_real[c] + column_padding[c]
-                counters[ENTRY_CYCLES] += column_real[c]
-                counters[PADDING_CYCLES] += column_padding[c]
-                counters[SPMAT_LINE_READS] += column_lines[c]
-                counters[EMPTY_COLUMN_CYCLES] += empty
+                pairs += column_start[c + 1] - column_start[c]
+                real += column_real[c]
+                padding += column_padding[c]
+                lines += column_lines[c]
             final_gap = scan_rows - scan_row if scan_row_width > 0 else 0
             scan += final_gap
             finished = max(broadcast + 2, max_ready + n)  # every PE done with the last activation
             cycles = max(broadcast + 1 + final_gap, finished)
             starved += n_pes * (cycles - finished)  # the scan's trailing rows, every PE done
+            empty = n * n_pes - pairs  # pointer reads of columns with no entry on the PE
             counters[ACTIVE_ROUNDS] += 1
             counters[STARTED_ROUNDS] += 1
             counters[CYCLES] += cycles
@@ -130,9 +135,13 @@ def simulate_rounds(vector_start, columns, n_cols, column_start, pair_pe, pair_e
             counters[POINTER_READS] += n * n_pes
             counters[BROADCAST_STALL_CYCLES] += stalls
             counters[SCAN_CYCLES] += scan
-            counters[FIFO_EMPTY_CYCLES] += n_pes * cycles - busy
+            counters[FIFO_EMPTY_CYCLES] += n_pes * cycles - (empty + real + padding)
             counters[SCAN_STARVED_PE_CYCLES] += starved
             counters[ACCUMULATOR_BYPASSES] += bypasses
+            counters[ENTRY_CYCLES] += real
+            counters[PADDING_CYCLES] += padding
+            counters[SPMAT_LINE_READS] += lines
+            counters[EMPTY_COLUMN_CYCLES] += empty
 
 
 @njit(cache=True)
