@@ -52,8 +52,8 @@ def events(variant, matrix, vectors, n_pes, rows_per_batch, max_run, store_zeros
            level_to_code, codebook):
     """Counters and output of the event-driven kernels, called as accelsim.dataflows.eie.rounds calls them."""
     weight = np.ascontiguousarray(matrix)[:, :, None]
-    entries, padding, first_row, last_row = call(layout_jit.scan_weights, variant, weight, n_pes, rows_per_batch,
-                                                 max_run, store_zeros)
+    entries, padding, first_row, last_row, *_ = call(layout_jit.scan_weights, variant, weight, n_pes,
+                                                     rows_per_batch, max_run, store_zeros)
     pairs = call(layout_jit.column_pairs, variant, entries, padding, first_row, last_row, line_entries)
     n_vectors, n_cols = vectors.shape
     vector_start, columns, values = call(sequence_jit.matrix_sequences, variant, vectors, True)
@@ -119,16 +119,20 @@ def test_scan_weights_equal_the_walks_layout(variant):
     for store_zeros in (False, True):
         layout = call(layout_jit.scan_weights, variant, weight, 3, 4, 3, store_zeros)
         histogram = np.zeros(LEVELS, dtype=np.int64)
-        for got, expected in zip(layout, walk.column_stats(matrix, 3, 4, 3, store_zeros, SCALE, histogram),
+        for got, expected in zip(layout[:4], walk.column_stats(matrix, 3, 4, 3, store_zeros, SCALE, histogram),
                                  strict=True):
             np.testing.assert_array_equal(got, expected)
+        _, _, _, _, nonzeros_per_column, values, smallest, largest = layout
+        np.testing.assert_array_equal(nonzeros_per_column, np.count_nonzero(matrix, axis=0))
+        np.testing.assert_array_equal(np.sort(values), np.sort(matrix[matrix != 0]))
+        assert (smallest, largest) == (min(matrix.min(), 0.0), max(matrix.max(), 0.0))
 
 
 @settings(max_examples=30, deadline=None)
 @given(rows=st.integers(1, 40), cols=st.integers(1, 5), n_pes=st.integers(1, 9), rows_per_batch=st.integers(1, 7))
 def test_the_dense_layout_is_the_scan_of_every_weight(rows, cols, n_pes, rows_per_batch):
     weight = np.zeros((rows, cols, 1))  # zeros everywhere: stored all the same
-    expected = layout_jit.scan_weights(weight, n_pes, rows_per_batch, 1, True)
+    expected = layout_jit.scan_weights(weight, n_pes, rows_per_batch, 1, True)[:4]
     for got, wanted in zip(dense_layout(rows, cols, n_pes, rows_per_batch), expected, strict=True):
         np.testing.assert_array_equal(got, wanted)
         assert got.dtype == wanted.dtype
@@ -138,7 +142,7 @@ def test_the_dense_layout_is_the_scan_of_every_weight(rows, cols, n_pes, rows_pe
 def test_column_pairs_list_the_nonempty_pes(variant):
     rng = np.random.default_rng(5)
     weight = sparse(rng, (26, 9, 1), 0.25)
-    entries, padding, first_row, last_row = layout_jit.scan_weights(weight, 4, 3, 3, False)
+    entries, padding, first_row, last_row, *_ = layout_jit.scan_weights(weight, 4, 3, 3, False)
     column_start, pair_pe, pair_entries, pair_first, pair_last, pair_offset, real, pad, _, pe_entries = call(
         layout_jit.column_pairs, variant, entries, padding, first_row, last_row, 8)
     batches, _, n_cols = entries.shape

@@ -10,6 +10,7 @@ MACs depend on the layer alone: a run computes them once for the layer and its d
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,17 +64,21 @@ def run_layer(layer: Layer, problems: list[MatrixVectorProblem], pes: int, rows_
     max_run = max_run_for(config.relative_index_bits)
     line_entries = spmat_width_bits // (config.weight_index_bits + config.relative_index_bits)
     store_zeros = not config.skip_zero_weights
-    layouts = []
+    layouts, nonzero_weights, nonzeros_per_column = [], [], []
     for problem in problems:
         if store_zeros:  # every weight stored: a closed form of the shape, no pass over the weights
             entries, padding, first_row, last_row = dense_layout(problem.n_outputs, problem.n_inputs, pes,
                                                                  rows_per_batch)
-        else:
-            entries, padding, first_row, last_row = layout_jit.scan_weights(problem.weight, pes, rows_per_batch,
-                                                                            max_run, store_zeros)
+            nonzeros_per_column.append(None)
+        else:  # one pass over the weights for the layout, the codebook's weights and the effectual MACs
+            entries, padding, first_row, last_row, nonzeros, values, _, _ = layout_jit.scan_weights(
+                problem.weight, pes, rows_per_batch, max_run, store_zeros)
+            nonzero_weights.append(values)
+            nonzeros_per_column.append(nonzeros)
         pairs = layout_jit.column_pairs(entries, padding, first_row, last_row, line_entries)
         layouts.append(_Layout(pairs, entries if compute_output else None, entries.shape[0]))
-    codebook = layer_codebook(layer, config.weight_index_bits)
+    codebook = layer_codebook(layer, config.weight_index_bits,
+                              lambda: np.concatenate(nonzero_weights) if nonzero_weights else layer.weight)
     counters = np.zeros(N_COUNTERS, dtype=np.int64)
     outputs = []
     sequences = []
@@ -105,7 +110,8 @@ def run_layer(layer: Layer, problems: list[MatrixVectorProblem], pes: int, rows_
             outputs.append(out)
     pe_entries = [layout.pairs[9] for layout in layouts]
     return LayerRun(
-        counters=counters, codebook=codebook, effectual_macs=layer_effectual_macs(layer, problems, sequences),
+        counters=counters, codebook=codebook,
+        effectual_macs=layer_effectual_macs(layer, problems, sequences, nonzeros_per_column),
         batches=[layout.batches for layout in layouts], stored=int(sum(entries.sum() for entries in pe_entries)),
         padding=int(sum(layout.pairs[7].sum() for layout in layouts)),
         entries_per_pe=np.sum(pe_entries, axis=0),
@@ -127,28 +133,31 @@ def dense_layout(n_rows: int, n_cols: int, n_pes: int, rows_per_batch: int) -> t
     return entries, np.zeros(shape, dtype=np.int32), first_row, (entries - 1).astype(np.int32)
 
 
-def layer_codebook(layer: Layer, index_bits: int) -> Codebook:
-    """The layer's codebook, fitted to the fixed-point levels of all its nonzero weights; remembered per layer (layers
-    are immutable), as a run fits it again for its dense reference, whose weights are the same."""
+def layer_codebook(layer: Layer, index_bits: int, weights: Callable[[], np.ndarray]) -> Codebook:
+    """The layer's codebook, fitted to the fixed-point levels of all its nonzero weights (`weights()`: the layer's
+    weight, or only its nonzeros, which give the same scale and histogram); remembered per layer (layers are
+    immutable), as a run fits it again for its dense reference, whose weights are the same."""
     known = _PER_LAYER.setdefault(layer, {})
     if ("codebook", index_bits) not in known:
-        weight = np.ascontiguousarray(layer.weight)
-        scale = fixed_point_scale(weight, FIXED_POINT_BITS)
-        histogram = fixed_point_histogram(weight.reshape(weight.shape[0], -1), scale, 1 << FIXED_POINT_BITS)
+        flat = np.ascontiguousarray(weights()).reshape(1, -1)
+        scale = fixed_point_scale(flat, FIXED_POINT_BITS)
+        histogram = fixed_point_histogram(flat, scale, 1 << FIXED_POINT_BITS)
         known["codebook", index_bits] = codebook_from_histogram(histogram, scale, index_bits=index_bits)
     return known["codebook", index_bits]
 
 
-def layer_effectual_macs(layer: Layer, problems: list[MatrixVectorProblem], sequences: list) -> int:
-    """Nonzero weights met by nonzero activations, from the nonzero activations of every vector (`sequences`, each
-    problem's columns or None where they were not listed); remembered per layer, as effectual_macs is."""
+def layer_effectual_macs(layer: Layer, problems: list[MatrixVectorProblem], sequences: list,
+                         nonzeros_per_column: list) -> int:
+    """Nonzero weights met by nonzero activations, from each problem's nonzero activations and nonzero weights per
+    column (None where not at hand: listed or counted here); remembered per layer, as effectual_macs is."""
     known = _PER_LAYER.setdefault(layer, {})
     if "effectual_macs" not in known:
         total = 0
-        for problem, columns in zip(problems, sequences, strict=True):
+        for problem, columns, nonzeros in zip(problems, sequences, nonzeros_per_column, strict=True):
             if columns is None:
                 columns = problem.nonzero_activations(False)[1]
-            nonzeros = np.count_nonzero(problem.weight, axis=0).T.ravel()  # column tap * cg + c
+            if nonzeros is None:
+                nonzeros = np.count_nonzero(problem.weight, axis=0).T.ravel()  # column tap * cg + c
             total += int(rounds_jit.effectual_macs(columns, nonzeros))
         known["effectual_macs"] = total
     return known["effectual_macs"]
