@@ -50,8 +50,9 @@ def simulate_rounds(vector_start, columns, n_cols, column_start, pair_pe, pair_e
     batches = (column_start.size - 1) // n_cols
     scan_rows = (n_cols + scan_row_width - 1) // scan_row_width if scan_row_width > 0 else 0
     ready_base = np.empty(n_pes, dtype=np.int64)
-    last_column = np.empty(n_pes, dtype=np.int64)  # the sequence index of the PE's last nonempty column
-    last_row = np.empty(n_pes, dtype=np.int64)  # the local row that column ended on
+    # The PE's last nonempty column (its index k in the sequence) and the local row it ended on, as one number
+    # k * 2^32 + row: whether an entry's accumulator is forwarded is then one comparison.
+    last_entry = np.empty(n_pes, dtype=np.int64)
     latest_pop = np.empty(fifo_depth, dtype=np.int64)  # P[k], kept for k - depth + 1 .. k
     for m in range(n_vectors):
         first, n = vector_start[m], vector_start[m + 1] - vector_start[m]
@@ -66,8 +67,7 @@ def simulate_rounds(vector_start, columns, n_cols, column_start, pair_pe, pair_e
                     counters[SCAN_STARVED_PE_CYCLES] += n_pes * (scan_rows - 1)
                 continue
             ready_base[:] = -1
-            last_column[:] = -2
-            last_row[:] = -1
+            last_entry[:] = -1  # no column yet: matches no (k - 1, row)
             max_ready = -1
             scan_row = 0  # the row the scan is in
             row, row_start = 0, 0  # the row of the previous activation, and its first column
@@ -108,16 +108,17 @@ def simulate_rounds(vector_start, columns, n_cols, column_start, pair_pe, pair_e
                 latest_pop[slot] = max(arrival, max_ready + k)
                 slot = slot + 1 if slot + 1 < fifo_depth else 0
                 c = b * n_cols + j
+                key = k << 32
+                previous_key = (k - 1) << 32
                 for q in range(column_start[c], column_start[c + 1]):
                     p = pair_pe[q]
                     ready = ready_base[p] + k
                     # The accumulator of the previous cycle's entry is forwarded, not re-read. (Without branches:
                     # the condition is data-dependent, and mispredicting it cost more than the rest of the pair.)
-                    bypasses += (last_column[p] == k - 1) & (ready >= arrival) & (pair_first[q] == last_row[p])
+                    bypasses += (last_entry[p] == previous_key + np.int64(pair_first[q])) & (ready >= arrival)
                     ready_base[p] = max(arrival, ready) + pair_entries[q] - k - 1
                     max_ready = max(max_ready, ready_base[p])
-                    last_column[p] = k
-                    last_row[p] = pair_last[q]
+                    last_entry[p] = key + np.int64(pair_last[q])
                 pairs += column_start[c + 1] - column_start[c]
                 real += column_real[c]
                 padding += column_padding[c]
