@@ -66,3 +66,8 @@ def test_neuraltalk_and_tc_resnet8_macs_and_parameters():
     parameters = sum(p.numel() for p in model.parameters())
     assert parameters == pytest.approx(66_000, rel=0.02)  # Choi et al. 2019, Table 1: 66K parameters
     assert 2 * MODELS["tc-resnet8"].macs == pytest.approx(3.0e6, rel=0.05)  # and 3.0M FLOPs
+
+
+def test_mobilenet_v1_half_macs_are_eyeriss_v2s_benchmark():
+    # Chen et al., JETCAS 2019 (Eyeriss v2): MobileNet with width multiplier 0.5 at 128 x 128 has 49.2 M MACs
+    assert MODELS["mobilenet-v1-0.5"].macs / 1e6 == pytest.approx(49.2, abs=0.05)

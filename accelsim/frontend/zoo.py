@@ -182,7 +182,7 @@ def _mobilenet_v1(width_multiplier: float) -> Callable[[], nn.Module]:
 
 MODELS["mobilenet-v1-0.5"] = ZooModel(
     "mobilenet-v1-0.5", "MobileNet v1, width multiplier 0.5 (Eyeriss v2's benchmark, 49.2 M MACs at 128 x 128), "
-    "random seeded weights", (1, 3, 128, 128), _seeded(_mobilenet_v1(0.5)), _image_input)
+    "random seeded weights", (1, 3, 128, 128), _seeded(_mobilenet_v1(0.5)), _image_input, macs=49_160_192)
 
 
 def get_model(name: str) -> ZooModel:
