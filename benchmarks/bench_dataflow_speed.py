@@ -1,6 +1,6 @@
 """Speed and memory of every dataflow against a dense numpy evaluation of the same layers (issue 20), one process each.
 
-    accelsim lower --model resnet50 --prune unstructured:0.9 -o /tmp/resnet50-u90     # once: a saved workload
+    accelsim lower resnet50 --prune unstructured:0.9 -o /tmp/resnet50-u90     # once: a saved workload
     python benchmarks/bench_dataflow_speed.py --workload /tmp/resnet50-u90 [--repeats 3] [--runs eie scnn ...]
 
 Each run (a dataflow on its arch, with or without the dense reference that `accelsim run` adds) goes in a process of

@@ -9,7 +9,7 @@ not the workload's generation; target 0.17 s, 4x faster than the 0.68 s measured
 repeat into a lookup. Prints the best and median time and PE-cycles simulated per second.
 
 Scaling: the same network pruned to several sparsities, each a workload folder saved by
-`accelsim lower --model resnet50 --prune unstructured:0.9 -o DIR`; times `EIE.simulate` on every layer (best of
+`accelsim lower resnet50 --prune unstructured:0.9 -o DIR`; times `EIE.simulate` on every layer (best of
 --repeats) and fits seconds per layer = a + b x effectual MACs over every layer of every sparsity, beside the fits
 against dense MACs and against the events the simulation walks (broadcasts, and the nonempty (PE, column) pairs they
 meet, whose entries take one PE-cycle each: a pair of several entries is one event): the simulation should cost what
