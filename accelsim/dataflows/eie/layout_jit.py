@@ -62,9 +62,14 @@ def scan_weights(weight, n_pes, rows_per_batch, max_run, store_zeros):
                 if i >= n_rows:
                     break
                 stored = 0
-                for f in range(n_cols):
-                    row_stored[stored] = f
-                    stored += (flat[i, f] != 0) | store_zeros
+                if store_zeros:
+                    for f in range(n_cols):
+                        row_stored[f] = f
+                    stored = n_cols
+                else:
+                    for f in range(n_cols):
+                        row_stored[stored] = f
+                        stored += flat[i, f] != 0
                 if n_values + stored > values.size:
                     grown = np.empty(max(2 * values.size, n_values + stored), dtype=weight.dtype)
                     grown[:n_values] = values[:n_values]
@@ -72,12 +77,12 @@ def scan_weights(weight, n_pes, rows_per_batch, max_run, store_zeros):
                 for e in range(stored):
                     f = row_stored[e]
                     w = flat[i, f]
-                    if w != 0:
-                        values[n_values] = w
-                        n_values += 1
-                        nonzeros_at[f] += 1
-                        smallest = min(smallest, w)
-                        largest = max(largest, w)
+                    nonzero = w != 0  # without a branch: a stored zero (store_zeros) leaves no value behind
+                    values[n_values] = w
+                    n_values += nonzero
+                    nonzeros_at[f] += nonzero
+                    smallest = min(smallest, w)  # 0 is included anyway
+                    largest = max(largest, w)
                     previous = counts[f, 3]
                     gap = row - previous - 1
                     pads = gap >> run_shift if power_of_two else gap // (max_run + 1)
