@@ -135,6 +135,10 @@ def column_pairs(entries, padding, first_row, last_row, line_entries):
     column_lines = np.zeros(batches * n_cols, dtype=np.int64)
     pe_entries = np.zeros(n_pes, dtype=np.int64)  # so far: where the next entry sits in the PE's Spmat SRAM
     within = np.zeros(n_pes, dtype=np.int64)  # so far in the PE's current batch
+    line_shift = 0  # 8 entries to a 64-bit line: a shift, not two divisions, per pair
+    while (1 << line_shift) < line_entries:
+        line_shift += 1
+    power_of_two = (1 << line_shift) == line_entries
     q = 0
     for b in range(batches):
         within[:] = 0
@@ -150,7 +154,11 @@ def column_pairs(entries, padding, first_row, last_row, line_entries):
                     pair_last[q] = last_row[b, p, j]
                     pair_offset[q] = batch_start[b, p] + within[p]
                     first = pe_entries[p]
-                    column_lines[c] += (first + n - 1) // line_entries - first // line_entries + 1
+                    last = first + n - 1
+                    if power_of_two:
+                        column_lines[c] += (last >> line_shift) - (first >> line_shift) + 1
+                    else:
+                        column_lines[c] += last // line_entries - first // line_entries + 1
                     column_real[c] += n - padding[b, p, j]
                     column_padding[c] += padding[b, p, j]
                     within[p] += n
