@@ -1,43 +1,113 @@
-"""Speed of the SCNN dataflow on all of GoogLeNet (target: under 10 s after JIT warm-up, on a 2-core machine).
+"""Speed of the SCNN dataflow and its dense twin DCNN against a dense numpy evaluation (issue 20).
 
-    python benchmarks/bench_scnn.py [--repeats 3] [--prune unstructured:0.6]
+    python benchmarks/bench_scnn.py [--model resnet50 --prune unstructured:0.9 | --workload FOLDER] [--repeats 3]
+    python benchmarks/bench_scnn.py --model googlenet --prune unstructured:0.6
+    python benchmarks/bench_scnn.py --scaling [--sparsities 0.5 0.7 0.9 0.95 0.99 | --workloads FOLDER ...]
 
-Times `SCNN.simulate` over every lowered layer of torchvision's GoogLeNet (57 convs and the FC layer; 224 x 224,
-seed 0), pruned by magnitude to 40% weight density: the operand blocks, the product-by-product Cartesian walk
-with bank queues, the cost model. Not timed: building, pruning and lowering the model, and the DCNN reference.
-Fresh `Layer` objects each repeat, so that no per-layer memo turns a repeat into a lookup. Prints the best and
-median time, the ratio to the target, and products simulated per second.
+Ratio mode times, alternated in one run with the dense numpy float64 evaluation of the same layers
+(`accelsim.reference.reference_output`): `accelsim.simulate.simulate` on the arch `scnn` (SCNN, energy, and the
+dense reference DCNN: target at most 5x numpy on ResNet-50 at unstructured:0.9), and SCNN and DCNN alone
+(`simulate` of each layer). Fresh `Layer` objects each repeat; one warm-up first (numba). Not timed: building,
+pruning and lowering the model (`--workload` loads one saved by `accelsim lower -o`).
+
+Scaling mode times SCNN alone on each layer of ResNet-50 at several sparsities and fits seconds per layer =
+a + b x products issued (least squares over every layer of every sparsity): the simulation's cost should follow
+the products it walks, not the dense MACs (the fit against dense MACs is printed beside it).
+
+Every line says the machine's load average: the machine may be shared; the ratios measured in one run are the
+figures to compare.
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 
-from layer_timing import fresh, time_layers
+import numpy as np
+from layer_timing import fresh
+from numpy_ratio import alternate, load_workload_arg, machine_line, one_dataflow, peak_rss_mb, whole_network
 
 from accelsim.arch_configs import load_arch
+from accelsim.dataflows.dcnn import DCNN
 from accelsim.dataflows.scnn import SCNN
-from accelsim.frontend.build import build_workload
 
-TARGET_S = 10.0
+TARGET_RATIO = 5.0
+
+
+def ratio_mode(args) -> None:
+    workload = load_workload_arg(args.workload, args.model, args.prune)
+    arch, dense_arch = load_arch("scnn"), load_arch("dcnn")
+    runs = {"SCNN + DCNN (accelsim.simulate)": whole_network(arch), "SCNN alone": one_dataflow(SCNN(), arch),
+            "DCNN alone": one_dataflow(DCNN(), dense_arch)}
+    timings, results = alternate(workload, runs, args.repeats)
+    network = results["SCNN + DCNN (accelsim.simulate)"]
+    products = sum(row.result.macs_issued for row in network.rows)
+    name = args.workload or f"{args.model} ({args.prune})"
+    print(f"{name}: {len(workload.layers)} layers, {products / 1e6:,.0f} M products issued by SCNN, "
+          f"{sum(layer.macs for layer in workload.layers) / 1e6:,.0f} M dense MACs; {args.repeats} repeats")
+    for what, timing in timings.items():
+        print(timing.summary(what))
+    whole = timings["SCNN + DCNN (accelsim.simulate)"]
+    best = min(whole.simulation_s) / min(whole.reference_s)
+    print(f"target {TARGET_RATIO:.0f}x numpy with the dense reference: {best:.2f}x "
+          f"({'met' if best <= TARGET_RATIO else 'MISSED'}); "
+          f"{products / min(timings['SCNN alone'].simulation_s) / 1e6:.0f} M products simulated per s by SCNN")
+    print(f"peak RSS {peak_rss_mb():,.0f} MB (the whole process: workload, reference and simulations); "
+          f"{machine_line()}")
+
+
+def _fit(x: np.ndarray, seconds: np.ndarray) -> tuple[float, float, float]:
+    """(a, b, R^2) of seconds = a + b x over the points."""
+    design = np.stack([np.ones_like(x), x], axis=1)
+    (a, b), *_ = np.linalg.lstsq(design, seconds, rcond=None)
+    residual = seconds - design @ np.array([a, b])
+    return float(a), float(b), 1.0 - float(residual @ residual) / float(((seconds - seconds.mean()) ** 2).sum())
+
+
+def scaling_mode(args) -> None:
+    sources = args.workloads or [None] * len(args.sparsities)
+    arch, dataflow = load_arch("scnn"), SCNN()
+    rows = []  # (label, per-layer seconds, products, dense MACs)
+    for index, source in enumerate(sources):
+        label = source or f"unstructured:{args.sparsities[index]}"
+        workload = load_workload_arg(source, args.model, label)
+        dataflow.simulate(fresh(workload.layers[0]), arch)  # numba's first call
+        best = np.full(len(workload.layers), np.inf)
+        products = np.zeros(len(workload.layers))
+        for _ in range(args.repeats):
+            for i, layer in enumerate(workload.layers):
+                copy = fresh(layer)
+                start = time.perf_counter()
+                result = dataflow.simulate(copy, arch)
+                best[i] = min(best[i], time.perf_counter() - start)
+                products[i] = result.macs_issued
+        rows.append((label, best, products, np.array([layer.macs for layer in workload.layers], dtype=float)))
+        print(f"  {label}: {best.sum():.3f} s, {products.sum() / 1e6:,.0f} M products ({machine_line()})", flush=True)
+    seconds = np.concatenate([row[1] for row in rows])
+    a, b, r2 = _fit(np.concatenate([row[2] for row in rows]), seconds)
+    _, _, r2_dense = _fit(np.concatenate([row[3] for row in rows]), seconds)
+    print(f"fit over {seconds.size} layers: seconds per layer = {a * 1e3:.3f} ms + {b * 1e9:.2f} ns x products issued "
+          f"(R^2 {r2:.3f}; against dense MACs instead R^2 {r2_dense:.3f})")
+    print(f"{'workload':>24} {'layers':>6} {'products (M)':>13} {'dense MACs (M)':>15} {'SCNN s':>8} {'fit s':>8} "
+          f"{'M products/s':>13}")
+    for label, best, products, macs in rows:
+        fitted = a * best.size + b * products.sum()
+        print(f"{label:>24} {best.size:>6} {products.sum() / 1e6:>13,.0f} {macs.sum() / 1e6:>15,.0f} "
+              f"{best.sum():>8.3f} {fitted:>8.3f} {products.sum() / best.sum() / 1e6:>13.0f}")
+    print(f"peak RSS {peak_rss_mb():,.0f} MB; {machine_line()}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--prune", default="unstructured:0.6")
+    parser.add_argument("--model", default="resnet50")
+    parser.add_argument("--prune", default="unstructured:0.9")
+    parser.add_argument("--workload", help="a saved workload folder instead of building --model")
+    parser.add_argument("--scaling", action="store_true", help="time per layer against products issued")
+    parser.add_argument("--sparsities", type=float, nargs="+", default=[0.5, 0.7, 0.9, 0.95, 0.99])
+    parser.add_argument("--workloads", nargs="+", help="saved workload folders for --scaling, instead of building")
     args = parser.parse_args()
-    layers = build_workload("googlenet", args.prune).workload.layers
-    arch = load_arch("scnn")
-    dataflow = SCNN()
-    dataflow.simulate(fresh(layers[0]), arch)  # JIT warm-up (numba also caches on disk)
-    dataflow.simulate(fresh(layers[-1]), arch)
-    best, median, results = time_layers(dataflow, layers, arch, args.repeats)
-    products = sum(result.macs_issued for result in results)
-    print(f"SCNN, 8x8 PEs of 4x4, GoogLeNet ({len(layers)} layers, {args.prune}): best {best:.2f} s, median "
-          f"{median:.2f} s over {args.repeats} repeats")
-    print(f"target {TARGET_S:.0f} s: best is {best / TARGET_S:.2f}x the target "
-          f"({'met' if best < TARGET_S else 'MISSED'}); {products / best / 1e6:.0f} M products simulated per s")
+    scaling_mode(args) if args.scaling else ratio_mode(args)
 
 
 if __name__ == "__main__":
