@@ -12,6 +12,7 @@ from dse_helpers import space_of, sweep_folder
 from accelsim.arch_configs import REPOSITORY_ARCHS
 from accelsim.dse import axes
 from accelsim.dse.points import Point, grid_points, random_points
+from accelsim.dse.pruning_choice import PruningChoice
 from accelsim.dse.spec import Axis
 
 SPEC = """
@@ -33,21 +34,22 @@ def test_a_grid_is_every_combination_once(space):
     # tiny.csv takes none only, digits-cnn two schemes: 3 (model, scheme) pairs x (3 x 2 systolic + 1 eie)
     assert len(points) == 3 * (3 * 2 + 1) == len({point.id for point in points})
     first = points[0]
-    assert (first.model.name, first.scheme, first.arch.name) == ("tiny.csv", "none", "systolic-32x32-ws")
+    assert (first.model.name, first.pruning.label, first.arch.name) == ("tiny.csv", "none", "systolic-32x32-ws")
     assert dict(first.overrides) == {"dataflow.stationary": "ws", "pe_array.rows": 8}
     assert first.override_args == ('dataflow.stationary="ws"', "pe_array.rows=8")
 
 
 def test_the_id_follows_each_input_and_nothing_else(space):
     point = grid_points(space)[0]
-    same = Point(point.model, point.scheme, point.arch, tuple(reversed(point.overrides)), search_index=7)
+    same = Point(point.model, point.pruning, point.arch, tuple(reversed(point.overrides)), search_index=7)
     assert same.id == point.id  # order of overrides and the search that proposed it do not matter
     other_model, other_arch = space.models[1], space.archs[1]
-    changed = [Point(other_model, point.scheme, point.arch, point.overrides),
-               Point(point.model, "nm:2:4", point.arch, point.overrides),
-               Point(point.model, point.scheme, other_arch, point.overrides),
-               Point(point.model, point.scheme, point.arch, (("dataflow.stationary", "ws"), ("pe_array.rows", 16)))]
-    assert len({point.id, *(p.id for p in changed)}) == 5
+    changed = [Point(other_model, point.pruning, point.arch, point.overrides),
+               Point(point.model, PruningChoice("nm:2:4"), point.arch, point.overrides),
+               Point(point.model, PruningChoice(point.pruning.scheme, fine_tune_epochs=1), point.arch, point.overrides),
+               Point(point.model, point.pruning, other_arch, point.overrides),
+               Point(point.model, point.pruning, point.arch, (("dataflow.stationary", "ws"), ("pe_array.rows", 16)))]
+    assert len({point.id, *(p.id for p in changed)}) == 6
 
 
 def test_a_changed_arch_file_changes_the_id(tmp_path):

@@ -31,7 +31,7 @@ archs:
 search: {kind: grid}
 """))
     assert spec.models[0].model == "digits-cnn" and spec.models[0].input == "16x1x8x8"
-    assert spec.prune == ["none", "global:0.8", "nm:2:4"]
+    assert [entry.scheme for entry in spec.prune] == ["none", "global:0.8", "nm:2:4"]
     assert spec.archs[0].set["dataflow.fifo_depth"].values == [1, 2, 8]
     assert spec.archs[1].set == {} and spec.search.kind == "grid"
 
@@ -43,8 +43,8 @@ prune: "nm:2:4"
 archs:
   - {arch: systolic-32x32-ws-nm24, set: {dataflow.nm: "2:4", pe_array.rows: {low: 8, high: 64, log: true, step: 2}}}
 """))
-    assert spec.models[0].model == "digits-cnn" and spec.models[1].prune == ["none"]
-    assert spec.prune == ["nm:2:4"]
+    assert spec.models[0].model == "digits-cnn" and [entry.scheme for entry in spec.models[1].prune] == ["none"]
+    assert [entry.scheme for entry in spec.prune] == ["nm:2:4"]
     assert spec.archs[0].set["dataflow.nm"].values == ["2:4"]  # a single value is a fixed override; 2:4 stays text
     assert spec.archs[0].set["pe_array.rows"].step == 2
 
@@ -112,10 +112,10 @@ archs:
   - {arch: systolic-32x32-ws, set: {dataflow.stationary: [ws, os]}}
 """))
     table, digits = space.models
-    assert (table.kind, table.source, table.seed, table.schemes) == ("table", str(tmp_path / "tiny.csv"), 3,
-                                                                     ("none",))
+    assert (table.kind, table.source, table.seed) == ("table", str(tmp_path / "tiny.csv"), 3)
+    assert [choice.label for choice in table.schemes] == ["none"]
     assert (digits.kind, digits.input_shape, digits.seed, digits.layers) == ("zoo", (4, 1, 8, 8), 5, ("fc1",))
-    assert digits.schemes == ("none", "nm:2:4")
+    assert [choice.label for choice in digits.schemes] == ["none", "nm:2:4"]
     eie = space.archs[0]
     assert eie.overrides({"pe_array.cols": 8}) == {"memory.act_sram.instances": 8, "memory.ptr_sram.instances": 16,
                                                    "memory.spmat_sram.instances": 8, "pe_array.cols": 8}

@@ -89,16 +89,6 @@ def results_schema(override_types: Mapping[str, pa.DataType], stall_causes: Iter
     return pa.schema(fields)
 
 
-def accuracy_of(provenance: Mapping) -> tuple[float | None, float | None]:
-    """(accuracy after pruning, before pruning) where the workload's model has one (digits-cnn's test accuracy,
-    recorded in the provenance by `build_workload`); None otherwise. The one place that knows where it lives."""
-    def number(key):
-        value = provenance.get(key)
-        return float(value) if isinstance(value, int | float) else None
-
-    return number("test_accuracy_after_pruning"), number("test_accuracy_before_pruning")
-
-
 def area_proxy(arch) -> dict[str, int]:
     """The explicit area proxy of the module docstring."""
     onchip = sum(level.size_bytes * level.instances for level in arch.memory.values()
@@ -113,7 +103,7 @@ def result_columns(result, arch, weight_density: float | None) -> dict:
     effectual = sum(row.result.effectual_macs for row in rows)
     capacity = sum(row.result.cycles * row.result.multipliers for row in rows)
     latency_s, energy_pj = result.latency_s, result.energy_pj
-    after, before = accuracy_of(result.provenance)
+    after, before = result.accuracy, result.accuracy_before_pruning
     energy, stalls = result.energy_by_category_pj, result.stall_cycles
     return {
         "status": "ok", "error": None, "cycles": result.cycles, "latency_s": latency_s, "energy_pj": energy_pj,

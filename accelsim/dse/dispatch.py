@@ -173,5 +173,5 @@ def _workload_key(point: Point) -> tuple:
 
 def _lowering_task(point: Point) -> LoweringTask:
     model = point.model
-    return LoweringTask(point.lowering_key, model.source, point.scheme, model.seed, model.input_shape,
+    return LoweringTask(point.lowering_key, model.source, point.pruning, model.seed, model.input_shape,
                         model.checkpoint)

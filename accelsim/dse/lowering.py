@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accelsim.cache_folder import cache_dir
+from accelsim.dse.pruning_choice import PruningChoice
 from accelsim.workload import Workload
 from accelsim.workload_io import MANIFEST_NAME, save_workload
 
@@ -27,7 +28,7 @@ class LoweringTask:
     key: str
     source: str
     """A zoo model or table name, or a CSV path (what `build_workload` takes)."""
-    scheme: str
+    pruning: PruningChoice
     seed: int
     input_shape: tuple[int, ...] | None
     checkpoint: str | None
@@ -76,8 +77,10 @@ def lower_workload(task: LoweringTask) -> LoweringOutcome:
 
     started = time.perf_counter()
     try:
-        workload = build_workload(task.source, task.scheme, seed=task.seed, input_shape=task.input_shape,
-                                  checkpoint=task.checkpoint).workload
+        pruning = task.pruning
+        workload = build_workload(task.source, pruning.scheme, seed=task.seed, input_shape=task.input_shape,
+                                  checkpoint=task.checkpoint, criterion=pruning.criterion,
+                                  schedule=pruning.schedule, fine_tune_epochs=pruning.fine_tune_epochs).workload
     except Exception as error:  # whatever the model or the scheme raised is this lowering's error
         return LoweringOutcome(task.key, None, f"lowering failed: {type(error).__name__}: {error}",
                                time.perf_counter() - started)

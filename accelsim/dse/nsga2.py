@@ -4,7 +4,7 @@ points whatever the executor and however long each point takes. A rerun replays 
 takes every point already in the folder from there: it resumes where the last run stopped, computing only what is
 missing.
 
-The search space: which (model, scheme) and which arch entry, as categories, and every free override of every arch
+The search space: which (model, pruning) and which arch entry, as categories, and every free override of every arch
 entry (the ones of arch entries not chosen are drawn too and ignored, which keeps the space the same for every
 trial, as NSGA-II's crossover wants). Lists are categories, ranges integer or float distributions."""
 
@@ -21,7 +21,7 @@ DEFAULT_POPULATION = 16
 
 
 def _pairs(space: Space) -> list[tuple]:
-    return [(model, scheme) for model in space.models for scheme in model.schemes]
+    return [(model, pruning) for model in space.models for pruning in model.schemes]
 
 
 def _distributions(space: Space) -> dict:
@@ -36,10 +36,10 @@ def _distributions(space: Space) -> dict:
 
 
 def _point(space: Space, params: dict, number: int) -> Point:
-    model, scheme = _pairs(space)[params["model_and_scheme"]]
+    model, pruning = _pairs(space)[params["model_and_scheme"]]
     arch = space.archs[params["arch"]]
     chosen = {key: params[f"archs.{arch.index}.{key}"] for key in arch.free}
-    return Point(model, scheme, arch, tuple(arch.overrides(chosen).items()), search_index=number)
+    return Point(model, pruning, arch, tuple(arch.overrides(chosen).items()), search_index=number)
 
 
 def objective_values(row: dict, objectives: dict[str, str]) -> list[float] | None:

@@ -21,6 +21,7 @@ import numpy as np
 import accelsim
 from accelsim.dse import axes
 from accelsim.dse.columns import override_column
+from accelsim.dse.pruning_choice import PruningChoice
 from accelsim.dse.space import ArchChoice, ModelChoice, Space, override_text
 
 ID_LENGTH = 16
@@ -34,7 +35,7 @@ def _digest(data: dict) -> str:
 @dataclass(frozen=True)
 class Point:
     model: ModelChoice
-    scheme: str
+    pruning: PruningChoice
     arch: ArchChoice
     overrides: tuple[tuple[str, Any], ...]
     """(key, value) sorted by key, tied keys included."""
@@ -43,14 +44,14 @@ class Point:
 
     @functools.cached_property
     def id(self) -> str:
-        return _digest({"model": self.model.identity, "layers": self.model.layers, "prune": self.scheme,
+        return _digest({"model": self.model.identity, "layers": self.model.layers, "prune": self.pruning.label,
                         "arch": self.arch.identity, "set": dict(self.overrides),
                         "accelsim": accelsim.__version__})[:ID_LENGTH]
 
     @functools.cached_property
     def lowering_key(self) -> str:
         """What the lowered workload depends on (the layers are chosen after lowering)."""
-        return _digest({"model": self.model.identity, "prune": self.scheme, "accelsim": accelsim.__version__})
+        return _digest({"model": self.model.identity, "prune": self.pruning.label, "accelsim": accelsim.__version__})
 
     @property
     def override_args(self) -> tuple[str, ...]:
@@ -59,7 +60,7 @@ class Point:
     def input_columns(self) -> dict:
         model = self.model
         return {"point_id": self.id, "model": model.name, "input": model.input_text, "seed": model.seed,
-                "layers": ",".join(model.layers) if model.layers is not None else None, "prune": self.scheme,
+                "layers": ",".join(model.layers) if model.layers is not None else None, "prune": self.pruning.label,
                 "arch": self.arch.name, "search_index": self.search_index,
                 **{override_column(key): value for key, value in self.overrides}}
 

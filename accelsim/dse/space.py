@@ -13,6 +13,7 @@ from typing import Any
 from accelsim.arch_configs import ARCH_SUFFIXES, ArchError, load_arch, resolve_dense_twin
 from accelsim.dataflows.catalog import get_dataflow
 from accelsim.dse import axes
+from accelsim.dse.pruning_choice import PruningChoice
 from accelsim.dse.spec import Axis, SweepSpec, SweepSpecError
 from accelsim.names import did_you_mean
 
@@ -31,7 +32,7 @@ class ModelChoice:
     seed: int | None
     checkpoint: str | None
     layers: tuple[str, ...] | None
-    schemes: tuple[str, ...]
+    schemes: tuple[PruningChoice, ...]
     identity: dict
     """Everything that determines the lowered workload, for point ids and the lowering cache."""
 
@@ -104,7 +105,8 @@ def _model_choice(spec: SweepSpec, index: int, source: str, base_dir: Path) -> M
     entry = spec.models[index]
     where = f"{source}: models.{index}"
     seed = spec.seed if entry.seed is None else entry.seed
-    schemes = tuple(entry.prune if entry.prune is not None else spec.prune)
+    schemes = tuple(PruningChoice(prune.scheme, prune.criterion, prune.schedule, prune.fine_tune_epochs)
+                    for prune in (entry.prune if entry.prune is not None else spec.prune))
     if not schemes:
         raise SweepSpecError(f"{where}.prune: give at least one scheme (none for no pruning)")
     layers = tuple(entry.layers) if entry.layers is not None else None
@@ -143,9 +145,10 @@ def _model_choice(spec: SweepSpec, index: int, source: str, base_dir: Path) -> M
     for key in ("input", "checkpoint"):
         if getattr(entry, key) is not None:
             raise SweepSpecError(f"{where}.{key}: applies to zoo models; {entry.model} is a {_kind_text(kind)}")
-    if set(schemes) != {"none"}:
+    if any(choice.prunes for choice in schemes):
         raise SweepSpecError(f"{where}: {entry.model} is a {_kind_text(kind)}, which pruning does not apply to, but "
-                             f"its schemes are {list(schemes)}; give it its own `prune: [none]`")
+                             f"its schemes are {[choice.label for choice in schemes]}; give it its own "
+                             f"`prune: [none]`")
     return ModelChoice(index, entry.model, kind, resolved, None, None, seed, None, layers, schemes, identity)
 
 

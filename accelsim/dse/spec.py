@@ -2,7 +2,8 @@
 
     models:                                   # a zoo model, a layer table (name or CSV) or a workload folder
       - {model: digits-cnn, input: 16x1x8x8}
-    prune: [none, "global:0.8", "nm:2:4"]     # pruning schemes (zoo models only)
+    prune: [none, "global:0.8", "nm:2:4",    # pruning schemes (zoo models only), or a scheme with how to apply it:
+            {scheme: "global:0.9", criterion: snip, schedule: iterative:5, fine_tune_epochs: 2}]
     archs:
       - {arch: eie, set: {dataflow.fifo_depth: [1, 2, 8]}}
       - {arch: scnn}
@@ -87,6 +88,29 @@ class Axis(BaseModel):
         return self.low is not None
 
 
+class PruneEntry(BaseModel):
+    """A pruning scheme and how to apply it, as `accelsim lower --prune --criterion --schedule --fine-tune-epochs`
+    take them; in YAML a bare scheme string stands for {scheme: SCHEME}."""
+
+    model_config = _STRICT
+
+    scheme: str
+    """A pruning scheme (`accelsim list`), e.g. global:0.9, nm:2:4."""
+    criterion: str = "magnitude"
+    """How weights are ranked: magnitude, random, taylor, snip, grasp, synflow."""
+    schedule: str = "oneshot"
+    """When to prune: oneshot, iterative:K, lr-rewind:K, gradual, lottery:K, at-init."""
+    fine_tune_epochs: int | None = Field(None, ge=0)
+    """Epochs of fine-tuning on the model's own data after pruning (models with data only)."""
+
+
+def _prune_entries(value: Any) -> Any:
+    """A bare scheme string or a list of schemes and entries, each a string or a mapping."""
+    items = [value] if isinstance(value, str | dict) else value
+    return [{"scheme": item} if isinstance(item, str) else item for item in items] \
+        if isinstance(items, list) else items
+
+
 class ModelEntry(BaseModel):
     """One model of the sweep; in YAML a bare name stands for {model: NAME}."""
 
@@ -103,13 +127,13 @@ class ModelEntry(BaseModel):
     """A state_dict to load into a zoo model (loaded with weights_only=True)."""
     layers: list[str] | None = None
     """Simulate only these layers, by name as `accelsim lower` prints them (default: every layer)."""
-    prune: list[str] | None = None
+    prune: list[PruneEntry] | None = None
     """This model's pruning schemes instead of the spec's `prune` (a layer table or workload folder takes none)."""
 
     @field_validator("prune", mode="before")
     @classmethod
     def _one_scheme(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
+        return _prune_entries(value)
 
 
 class ArchEntry(BaseModel):
@@ -179,8 +203,9 @@ class SweepSpec(BaseModel):
     seed: int = 0
     """Default seed of every model (weights, example input, random pruning, synthetic patterns)."""
     models: list[ModelEntry] = Field(min_length=1)
-    prune: list[str] = Field(default_factory=lambda: ["none"])
-    """Pruning schemes applied to every zoo model (see `accelsim list`), unless a model names its own."""
+    prune: list[PruneEntry] = Field(default_factory=lambda: [PruneEntry(scheme="none")])
+    """Pruning schemes applied to every zoo model (see `accelsim list`), unless a model names its own; each a scheme
+    string or {scheme, criterion, schedule, fine_tune_epochs}."""
     archs: list[ArchEntry] = Field(min_length=1)
     search: Search = Field(default_factory=Search)
 
@@ -193,7 +218,7 @@ class SweepSpec(BaseModel):
     @field_validator("prune", mode="before")
     @classmethod
     def _one_scheme(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
+        return _prune_entries(value)
 
 
 def load_sweep_spec(path: str | Path) -> SweepSpec:
