@@ -597,7 +597,8 @@ def test_a_network_run_prices_scnn_against_dcnn():
 
 # --- 8. the kernels as plain Python ----------------------------------------------------------------------------------
 
-PY_KERNELS = ("cartesian_product", "dense_product_counts", "accept_step", "bank_of_address", "output_coordinate")
+PY_KERNELS = ("cartesian_product", "dense_product_counts", "accept_step", "bank_of_address", "bank_table",
+              "output_coordinate")
 
 
 def test_pure_python_kernels_agree_with_the_jitted(monkeypatch):

@@ -30,6 +30,7 @@ from accelsim.dataflows.scnn import cost as scnn_cost
 from accelsim.dataflows.scnn import jit
 from accelsim.dataflows.scnn import mapping as scnn_mapping
 from accelsim.dataflows.scnn import passes as scnn_passes
+from accelsim.dataflows.scnn import walk as scnn_walk
 from accelsim.dataflows.shared.operands import refuse_activation_product
 from accelsim.formats.runs import max_run_for
 from accelsim.reference import effectual_macs
@@ -207,30 +208,16 @@ def _walk(layer: Layer, x: np.ndarray, weight: np.ndarray, arch: Arch, config: S
         mapping = scnn_mapping.plan_split(x, weight, pes, entries, skip_w, skip_a, max_run)
         stride, padding, dilation, kernel_hw = (1, 1), (0, 0), (1, 1), (1, 1)
     p_size, q_size = (layer.dims["P"], layer.dims["Q"]) if layer.op == "conv2d" else (1, x.shape[0])
-    acts, weights = mapping.acts, mapping.weights
-    phases = (acts.phase_ptr, weights.phase_ptr, acts.phases)
-    n_groups = mapping.kc_of_group.size
-    steps = (1, 0) if mapping.planar else (0, 1)
-    common = (mapping.n_images, n_groups, mapping.n_tiles, pes, weight.shape[1], x.shape[1], mapping.act_c0, *steps,
-              mapping.w_slices)
     if config.scatter_crossbar or needs_values:
-        pe_cycles, counters = jit.cartesian_product(
-            acts.ptr, acts.row, acts.col, acts.value, weights.ptr, weights.k, weights.row, weights.col,
-            weights.value, mapping.k_base, *phases, *common, mapping.region_p0, mapping.region_q0, mapping.region_h,
-            mapping.region_w, p_size, q_size, *stride, *padding, *dilation, config.weight_vector,
-            config.activation_vector, config.accumulator_banks, _BANK_MAPPINGS[config.bank_mapping],
-            config.scatter_crossbar, config.crossbar_queue_depth, out, needs_values)
+        pe_cycles, counters = scnn_walk.cartesian_walk(mapping, (p_size, q_size), stride, padding, dilation,
+                                                       config.stride_phases, config, pes, out, needs_values)
     else:
-        pe_cycles, counters = jit.dense_product_counts(
-            acts.ptr, acts.row, acts.col, weights.ptr, weights.row, weights.col, *phases, *common, p_size, q_size,
-            *stride, *padding, *dilation, *kernel_hw, config.weight_vector, config.activation_vector)
+        pe_cycles, counters = scnn_walk.dense_counts(mapping, (p_size, q_size), stride, padding, dilation, kernel_hw,
+                                                     config, pes)
     # Only compressed outputs (SCNN, SparseA) take OARAM space by their nonzeros; dense ones by their count.
     values = oaram_values if strip else (out if skip_a else None)
     return scnn_cost.summarise_run(arch, config, mapping, pe_cycles, counters, values,
                                    out if compute_output else None, strip=strip)
-
-
-_BANK_MAPPINGS = {"modulo": jit.MODULO, "xor_fold": jit.XOR_FOLD}
 
 
 def _assemble(layer: Layer, outputs: list[np.ndarray]) -> np.ndarray:
