@@ -597,7 +597,7 @@ def test_a_network_run_prices_scnn_against_dcnn():
 
 # --- 8. the kernels as plain Python ----------------------------------------------------------------------------------
 
-PY_KERNELS = ("cartesian_product", "dense_product_counts", "accept_step", "bank_of_address", "bank_table",
+PY_KERNELS = ("cartesian_product", "dense_product_counts", "bank_of_address", "bank_table",
               "output_coordinate")
 
 

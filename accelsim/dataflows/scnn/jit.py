@@ -11,8 +11,16 @@ each vector of up to F weights: one step of the F x I multiplier array. Each pro
 computed; a product that lands on no output (a skipped position of a stride > 1 layer, or outside the plane at a
 padded border) is wasted. The others cross the F*I -> A scatter crossbar to the accumulator bank of their address
 (bank_of_address) and waits in that bank's input queue; a bank writes one product per cycle, and the array
-stalls when a bank's queue cannot take a step's products (accept_step). The slowest PE of a group sets the
-group's time (the barrier); the caller does that.
+stalls when a bank's queue cannot take a step's products. The slowest PE of a group sets the group's time (the
+barrier); the caller does that.
+
+Bank queues as times: each bank keeps the cycle at which its queue will be empty (busy_until); at cycle T its queue
+holds max(0, busy_until - T) products, and a product arriving at T moves busy_until to max(busy_until, T) + 1. A
+step's products arrive together; the array waits until every bank of the step can hold what it got (a queue holds
+`depth`: a bank receiving more than `depth` at once takes them as it drains), then spends the step's own cycle.
+Depth 1 is a crossbar without buffers: a step lasts as many cycles as its busiest bank receives products. A group
+ends when the last queued product is in its accumulator. Banks that got nothing in a step need no visit: their
+queues drain by the passing of time.
 """
 
 from __future__ import annotations
@@ -47,46 +55,6 @@ def bank_of_address(address, banks, mapping):
         bank ^= address & (banks - 1)
         address >>= shift
     return bank
-
-
-@njit(cache=True)
-def accept_step(bank_queue, bank_load, step_banks, n_step, queued, n_queued, depth, new_queued):
-    """Hand one step's products to the banks' input queues; return (cycles the multiplier array waits before its
-    next step, number of banks left holding products, written to new_queued). step_banks[:n_step] are the banks
-    the step's products go to (bank_load counts them); queued[:n_queued] are the banks still holding products
-    from earlier steps.
-
-    Each cycle every bank writes one queued product into its accumulator; a bank's queue holds `depth` products.
-    The array waits until every bank can take its products (a bank receiving more than `depth` at once takes
-    them as it drains), then spends the step's own cycle, in which the banks drain once more. Only the step's
-    banks can overflow: after any step a queue holds at most depth - 1. Depth 1 is a crossbar without buffers: a
-    step lasts as many cycles as its busiest bank receives products."""
-    wait = 0
-    for i in range(n_step):
-        b = step_banks[i]
-        need = bank_queue[b] + bank_load[b] - depth
-        if need > wait:
-            wait = need
-    n_left = 0
-    for i in range(n_queued):  # banks of earlier steps that received nothing now
-        b = queued[i]
-        if bank_load[b] == 0:
-            left = bank_queue[b] - wait - 1
-            bank_queue[b] = left if left > 0 else 0
-            if left > 0:
-                new_queued[n_left] = b
-                n_left += 1
-    for i in range(n_step):
-        b = step_banks[i]
-        if bank_load[b] == 0:
-            continue  # a bank listed twice: done at its first listing
-        left = bank_queue[b] + bank_load[b] - wait - 1
-        bank_queue[b] = left if left > 0 else 0
-        bank_load[b] = 0
-        if left > 0:
-            new_queued[n_left] = b
-            n_left += 1
-    return wait, n_left
 
 
 @njit(cache=True)
@@ -133,12 +101,8 @@ def cartesian_product(act_ptr, act_pn, act_qn, act_val, w_ptr, w_k, w_rn, w_sn, 
     """
     pe_cycles = np.zeros((n_images, n_groups, n_pes), dtype=np.int64)
     counters = np.zeros(N_COUNTERS, dtype=np.int64)
-    bank_load = np.zeros(banks, dtype=np.int64)
-    bank_queue = np.zeros(banks, dtype=np.int64)
-    step_banks = np.zeros(f_width * i_width, dtype=np.int64)
-    queued = np.zeros(banks, dtype=np.int64)  # banks holding products, and the list being rebuilt
-    new_queued = np.zeros(banks, dtype=np.int64)
-    n_queued = 0
+    busy_until = np.zeros(banks, dtype=np.int64)  # the cycle at which each bank's queue is empty
+    now = 0  # the PE's clock, run on over groups and PEs: a group's cycles are a difference
     out_flat = out.reshape(out.size)
     k_out = out.shape[1]
     region = region_h * region_w
@@ -151,7 +115,8 @@ def cartesian_product(act_ptr, act_pn, act_qn, act_val, w_ptr, w_k, w_rn, w_sn, 
                 w_block = slice_index * channels
                 out_base = (n * k_out + k_base[slice_index]) * P * Q
                 address_base = region_p0[pe] * region_w + region_q0[pe]
-                cycles = 0
+                start = now
+                last_busy = now  # the latest busy_until of the group's banks
                 for c in range(channels):
                     if act_ptr[a_block + c] == act_ptr[a_block + c + 1] or w_ptr[w_block + c] == w_ptr[
                             w_block + c + 1]:
@@ -174,6 +139,7 @@ def cartesian_product(act_ptr, act_pn, act_qn, act_val, w_ptr, w_k, w_rn, w_sn, 
                                 products += filled
                                 empty += f_width * i_width - filled
                                 valid = 0
+                                step_busy = now  # the latest busy_until of the step's banks
                                 for a in range(ai, a_stop):
                                     pn = act_pn[a]
                                     qn = act_qn[a]
@@ -194,28 +160,21 @@ def cartesian_product(act_ptr, act_pn, act_qn, act_val, w_ptr, w_k, w_rn, w_sn, 
                                         k = w_k[w]
                                         if crossbar:
                                             bank = banks_of[k * region + p * region_w + q - address_base]
-                                            bank_load[bank] += 1
-                                            step_banks[valid] = bank
+                                            busy = max(busy_until[bank], now) + 1
+                                            busy_until[bank] = busy
+                                            step_busy = max(step_busy, busy)
                                         if compute_output:
                                             out_flat[out_base + (k * P + p) * Q + q] += value * w_val[w]
                                         valid += 1
                                 valid_products += valid
-                                wait = 0
-                                if crossbar:
-                                    wait, n_queued = accept_step(bank_queue, bank_load, step_banks, valid, queued,
-                                                                 n_queued, queue_depth, new_queued)
-                                    queued, new_queued = new_queued, queued
-                                cycles += 1 + wait
+                                wait = max(step_busy - now - queue_depth, 0)  # the fullest queue must hold its own
+                                now += 1 + wait
                                 conflict += wait
-                if crossbar:  # the group ends when the last queued product is in its accumulator
-                    tail = 0
-                    for i in range(n_queued):
-                        tail = max(tail, bank_queue[queued[i]])
-                        bank_queue[queued[i]] = 0
-                    n_queued = 0
-                    cycles += tail
-                    conflict += tail
-                pe_cycles[n, gi, pe] = cycles
+                                last_busy = max(last_busy, step_busy)
+                tail = max(last_busy - now, 0)  # the group ends when the last queued product is written
+                now += tail
+                conflict += tail
+                pe_cycles[n, gi, pe] = now - start
     counters[STEPS] = steps
     counters[CONFLICT_CYCLES] = conflict
     counters[PRODUCTS] = products
