@@ -634,6 +634,17 @@ def test_a_plane_that_overflows_the_iaram_is_walked_in_strips():
     assert result.actions[("dram", "write")] > 0
 
 
+def test_strips_searched_over_several_cuts_add_each_product_once():
+    # With 256-byte IARAM and OARAM the first guess of strips (from the whole plane's fill) is too few and more are
+    # cut until every strip fits. Only the final strips may add into the output: before issue 20 every tried cut
+    # was walked into the same array, and this layer's output came out three times the convolution.
+    rng = np.random.default_rng(18)
+    layer = conv(rng, n=2, c=24, k=16, h=48, w=20, stride=2, padding=1, ad=0.8)
+    result = run(layer, "scnn", "memory.iaram.size_bytes=256", "memory.oaram.size_bytes=256", compute_output=True)
+    assert result.metrics["temporal_passes"] == 6
+    np.testing.assert_allclose(result.output, reference_output(layer), atol=1e-9)
+
+
 def test_partial_sums_two_strips_feed_by_hand():
     from accelsim.dataflows.scnn.passes import boundary_partial_sums, strips
 

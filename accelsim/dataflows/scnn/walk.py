@@ -33,13 +33,15 @@ def numerators(mapping: Mapping, stride, padding, dilation, stride_phases: bool)
 
 
 def cartesian_walk(mapping: Mapping, output_hw: tuple[int, int], stride, padding, dilation, stride_phases: bool,
-                   config, pes: int, out: np.ndarray, compute_output: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Every PE's products, step by step, through the crossbar when it has one and into `out` when asked:
-    (cycles of each (image, group, PE), counters)."""
+                   config, pes: int, out: np.ndarray, compute_output: bool,
+                   crossbar: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every PE's products, step by step, through the crossbar when it has one (`crossbar` False: without it, for
+    the output values alone) and into `out` when asked: (cycles of each (image, group, PE), counters)."""
+    crossbar = config.scatter_crossbar if crossbar is None else crossbar
     act_pn, act_qn, w_rn, w_sn, residual = numerators(mapping, stride, padding, dilation, stride_phases)
     acts, weights = mapping.acts, mapping.weights
     addresses = mapping.kc * mapping.region_h * mapping.region_w  # the accumulator addresses one group uses
-    banks_of = jit.bank_table(addresses if config.scatter_crossbar else 0, config.accumulator_banks,
+    banks_of = jit.bank_table(addresses if crossbar else 0, config.accumulator_banks,
                               BANK_MAPPINGS[config.bank_mapping])
     steps = (1, 0) if mapping.planar else (0, 1)
     return jit.cartesian_product(
@@ -47,7 +49,7 @@ def cartesian_walk(mapping: Mapping, output_hw: tuple[int, int], stride, padding
         acts.phase_ptr, weights.phase_ptr, acts.phases, mapping.n_images, mapping.kc_of_group.size,
         mapping.n_tiles, pes, _channels(mapping), _act_channels(mapping), mapping.act_c0, *steps, mapping.w_slices,
         mapping.region_p0, mapping.region_q0, mapping.region_h, mapping.region_w, *output_hw, *residual,
-        config.weight_vector, config.activation_vector, config.accumulator_banks, banks_of, config.scatter_crossbar,
+        config.weight_vector, config.activation_vector, config.accumulator_banks, banks_of, crossbar,
         config.crossbar_queue_depth, out, compute_output)
 
 
