@@ -35,8 +35,9 @@ def main() -> None:
         print(f"{variant}: {sum('error' not in r for r in results[variant].values())} of {len(layers)} run")
     header = {"made_by": "tests/data/make_dataflow_guard.py", "commit": commit,
               "date": datetime.date.today().isoformat(),
-              "about": "results of SCNN, DCNN and systolic on tests/dataflow_guard_cases.py before the speed work "
-                       "of issue 20: a refactoring guard (bit-identity), not a correctness claim"}
+              "about": "results of SCNN, DCNN and systolic on tests/dataflow_guard_cases.py, pinned before the speed "
+                       "work of issue 20 (937b792) and regenerated only for fixed bugs (the commits say which): a "
+                       "refactoring guard (bit-identity), not a correctness claim"}
     text = json.dumps({"header": header, "results": results}, indent=0, sort_keys=True)
     OUT.write_text(text + "\n")
     print(f"wrote {OUT} ({len(text) / 1024:.0f} KB)")
