@@ -645,6 +645,30 @@ def test_strips_searched_over_several_cuts_add_each_product_once():
     np.testing.assert_allclose(result.output, reference_output(layer), atol=1e-9)
 
 
+@pytest.mark.parametrize("guess", [True, False])
+@pytest.mark.parametrize("case", ["fits", "overflows", "fits_small_buffers"])
+def test_the_guess_of_an_oaram_overflow_orders_the_walks_but_changes_no_result(monkeypatch, case, guess):
+    # Values first (without the crossbar) then the crossbar walk or the strips, or the crossbar walk first: the same
+    # result either way. "fits": nonnegative inputs, nonpositive weights, so no output survives the ReLU and the
+    # OARAM stays empty although a dense input suggests an overflow.
+    from accelsim.dataflows.scnn import dataflow as scnn_dataflow
+
+    rng = np.random.default_rng(3)
+    x = np.abs(rng.standard_normal((1, 16, 40, 40)))
+    weight = sparse(rng, (24, 16, 3, 3), 0.5)
+    weight = -np.abs(weight) if case.startswith("fits") else weight
+    layer = Layer("c", "conv2d", x, weight, padding=1)
+    # A PE's 5 x 5 tile x 24 channels x 20 bits = 1,500 bytes of dense outputs, about half of them positive.
+    extra = () if case == "fits" else ("memory.oaram.size_bytes=512",)
+    expected = run(layer, "scnn", *extra, compute_output=True)
+    monkeypatch.setattr(scnn_dataflow, "_oaram_likely_overflows", lambda before, x: guess)
+    got = run(layer, "scnn", *extra, compute_output=True)
+    assert got.cycles == expected.cycles and dict(got.stall_cycles) == dict(expected.stall_cycles)
+    assert dict(got.actions) == dict(expected.actions) and got.metrics == expected.metrics
+    np.testing.assert_array_equal(got.output, expected.output)
+    assert (got.metrics["temporal_passes"] > 1) == (case == "overflows")
+
+
 def test_partial_sums_two_strips_feed_by_hand():
     from accelsim.dataflows.scnn.passes import boundary_partial_sums, strips
 

@@ -171,16 +171,20 @@ def _run(layer: Layer, x: np.ndarray, weight: np.ndarray, arch: Arch, config: SC
     mapping = _plan(layer, x, weight, arch, config)
     before = scnn_cost.capacity(arch, config, mapping, None, pes)  # exact unless outputs are compressed
     overflows = before.in_bits_pe > before.iaram_bits or (not skip_a and before.out_bits_pe > before.oaram_bits)
-    if layer.op != "conv2d" or not overflows:
+    # Compressed outputs that will likely overflow the OARAM: the values are found first, without the crossbar.
+    likely = skip_a and config.scatter_crossbar and layer.op == "conv2d" and _oaram_likely_overflows(before, x)
+    if layer.op == "conv2d" and (overflows or likely):
+        if skip_a:  # the output values the OARAM counts, through the same walk (the crossbar changes no sum)
+            scnn_walk.cartesian_walk(mapping, _output_hw(layer, mapping), *_geometry(layer), config.stride_phases,
+                                     config, pes, out, True, crossbar=False)
+        first_guess = scnn_cost.capacity(arch, config, mapping, out if skip_a else None, pes).passes
+        if first_guess == 1:  # the guess was wrong: the walk with the crossbar, `out` already holding the outputs
+            return _walk(layer, mapping, arch, config, out, False, compute_output)
+    else:
         full = _walk(layer, mapping, arch, config, out, needs_values, compute_output)
         if full.passes == 1 or layer.op != "conv2d":
             return full
         first_guess = full.passes
-    else:  # spatial passes whatever the outputs: the plane is walked only for the output values the OARAM counts
-        if skip_a:
-            scnn_walk.cartesian_walk(mapping, _output_hw(layer, mapping), *_geometry(layer), config.stride_phases,
-                                     config, pes, out, True, crossbar=False)
-        first_guess = scnn_cost.capacity(arch, config, mapping, out if skip_a else None, pes).passes
     values = out if skip_a else None
     strip_out = np.zeros(out_shape if compute_output else (1, 1, 1, 1))
     plans: dict[tuple[int, int], scnn_mapping.Mapping] = {}
@@ -207,6 +211,12 @@ def _run(layer: Layer, x: np.ndarray, weight: np.ndarray, arch: Arch, config: SC
     total.straddling_partial_sums = straddling
     total.output = strip_out if compute_output else None
     return total
+
+
+def _oaram_likely_overflows(before: scnn_cost.Capacity, x: np.ndarray) -> bool:
+    """A guess from the input's density (outputs after ReLU are about as sparse): it only chooses the order of the
+    walks, values first or crossbar first, never their results."""
+    return before.out_bits_pe * np.count_nonzero(x) / x.size > before.oaram_bits
 
 
 def _plan(layer: Layer, x: np.ndarray, weight: np.ndarray, arch: Arch, config: SCNN.Config,
