@@ -12,7 +12,10 @@ pruning and lowering the model (`--workload` loads one saved by `accelsim lower 
 
 Scaling mode times SCNN alone on each layer of ResNet-50 at several sparsities and fits seconds per layer =
 a + b x products issued (least squares over every layer of every sparsity): the simulation's cost should follow
-the products it walks, not the dense MACs (the fit against dense MACs is printed beside it).
+the products it walks, not the dense MACs (the fit against dense MACs is printed beside it). DCNN and the 32 x 32
+weight-stationary systolic array are timed beside it (closed forms: a per-layer constant whatever the sparsity).
+The plot (--plot, default benchmarks/out/scnn_scaling.png) shows each layer's seconds against its products and
+each workload's totals.
 
 Every line says the machine's load average: the machine may be shared; the ratios measured in one run are the
 figures to compare.
@@ -30,6 +33,8 @@ from numpy_ratio import alternate, load_workload_arg, machine_line, one_dataflow
 from accelsim.arch_configs import load_arch
 from accelsim.dataflows.dcnn import DCNN
 from accelsim.dataflows.scnn import SCNN
+from accelsim.dataflows.systolic import Systolic
+from accelsim.reference import effectual_macs
 
 TARGET_RATIO = 5.0
 
@@ -64,36 +69,56 @@ def _fit(x: np.ndarray, seconds: np.ndarray) -> tuple[float, float, float]:
     return float(a), float(b), 1.0 - float(residual @ residual) / float(((seconds - seconds.mean()) ** 2).sum())
 
 
+def _best_per_layer(dataflow, arch, layers, repeats: int) -> tuple[np.ndarray, np.ndarray]:
+    """(best seconds, products issued) of each layer over `repeats`, fresh `Layer` objects each time."""
+    best = np.full(len(layers), np.inf)
+    products = np.zeros(len(layers))
+    for _ in range(repeats):
+        for i, layer in enumerate(layers):
+            copy = fresh(layer)
+            start = time.perf_counter()
+            result = dataflow.simulate(copy, arch)
+            best[i] = min(best[i], time.perf_counter() - start)
+            products[i] = result.macs_issued
+    return best, products
+
+
 def scaling_mode(args) -> None:
     sources = args.workloads or [None] * len(args.sparsities)
-    arch, dataflow = load_arch("scnn"), SCNN()
-    rows = []  # (label, per-layer seconds, products, dense MACs)
+    arch = load_arch("scnn")
+    twins = {"DCNN": (DCNN(), load_arch("dcnn")), "systolic 32x32 WS": (Systolic(), load_arch("systolic-32x32-ws"))}
+    rows = []  # (label, per-layer seconds, products, dense MACs, effectual MACs, {twin: seconds})
     for index, source in enumerate(sources):
-        label = source or f"unstructured:{args.sparsities[index]}"
+        label = source.rstrip("/").rsplit("/", 1)[-1] if source else f"unstructured:{args.sparsities[index]}"
         workload = load_workload_arg(source, args.model, label)
-        dataflow.simulate(fresh(workload.layers[0]), arch)  # numba's first call
-        best = np.full(len(workload.layers), np.inf)
-        products = np.zeros(len(workload.layers))
-        for _ in range(args.repeats):
-            for i, layer in enumerate(workload.layers):
-                copy = fresh(layer)
-                start = time.perf_counter()
-                result = dataflow.simulate(copy, arch)
-                best[i] = min(best[i], time.perf_counter() - start)
-                products[i] = result.macs_issued
-        rows.append((label, best, products, np.array([layer.macs for layer in workload.layers], dtype=float)))
-        print(f"  {label}: {best.sum():.3f} s, {products.sum() / 1e6:,.0f} M products ({machine_line()})", flush=True)
+        layers = list(workload.layers)
+        SCNN().simulate(fresh(layers[0]), arch)  # numba's first call
+        best, products = _best_per_layer(SCNN(), arch, layers, args.repeats)
+        twin_seconds = {name: float(_best_per_layer(dataflow, twin_arch, layers, args.repeats)[0].sum())
+                        for name, (dataflow, twin_arch) in twins.items()}
+        macs = np.array([layer.macs for layer in layers], dtype=float)
+        effectual = np.array([effectual_macs(layer) for layer in layers], dtype=float)
+        rows.append((label, best, products, macs, effectual, twin_seconds))
+        print(f"  {label}: SCNN {best.sum():.3f} s, {products.sum() / 1e6:,.0f} M products ({machine_line()})",
+              flush=True)
     seconds = np.concatenate([row[1] for row in rows])
     a, b, r2 = _fit(np.concatenate([row[2] for row in rows]), seconds)
     _, _, r2_dense = _fit(np.concatenate([row[3] for row in rows]), seconds)
     print(f"fit over {seconds.size} layers: seconds per layer = {a * 1e3:.3f} ms + {b * 1e9:.2f} ns x products issued "
           f"(R^2 {r2:.3f}; against dense MACs instead R^2 {r2_dense:.3f})")
-    print(f"{'workload':>24} {'layers':>6} {'products (M)':>13} {'dense MACs (M)':>15} {'SCNN s':>8} {'fit s':>8} "
-          f"{'M products/s':>13}")
-    for label, best, products, macs in rows:
+    print(f"{'workload':>28} {'layers':>6} {'products (M)':>13} {'effectual (M)':>14} {'dense MACs (M)':>15} "
+          f"{'SCNN s':>7} {'fit s':>7} {'M products/s':>13} " + " ".join(f"{name + ' s':>18}" for name in twins))
+    for label, best, products, macs, effectual, twin_seconds in rows:
         fitted = a * best.size + b * products.sum()
-        print(f"{label:>24} {best.size:>6} {products.sum() / 1e6:>13,.0f} {macs.sum() / 1e6:>15,.0f} "
-              f"{best.sum():>8.3f} {fitted:>8.3f} {products.sum() / best.sum() / 1e6:>13.0f}")
+        rate = products.sum() / best.sum() / 1e6
+        print(f"{label:>28} {best.size:>6} {products.sum() / 1e6:>13,.0f} {effectual.sum() / 1e6:>14,.0f} "
+              f"{macs.sum() / 1e6:>15,.0f} {best.sum():>7.3f} {fitted:>7.3f} {rate:>13.0f} "
+              + " ".join(f"{twin_seconds[name]:>18.3f}" for name in twins))
+    if args.plot:
+        from scaling_plot import plot_scaling
+
+        plot_scaling(rows, (a, b, r2, r2_dense), list(twins), args.plot)
+        print(f"plot: {args.plot}")
     print(f"peak RSS {peak_rss_mb():,.0f} MB; {machine_line()}")
 
 
@@ -106,6 +131,8 @@ def main() -> None:
     parser.add_argument("--scaling", action="store_true", help="time per layer against products issued")
     parser.add_argument("--sparsities", type=float, nargs="+", default=[0.5, 0.7, 0.9, 0.95, 0.99])
     parser.add_argument("--workloads", nargs="+", help="saved workload folders for --scaling, instead of building")
+    parser.add_argument("--plot", default="benchmarks/out/scnn_scaling.png",
+                        help="--scaling: where to draw seconds against products issued ('' for none)")
     args = parser.parse_args()
     scaling_mode(args) if args.scaling else ratio_mode(args)
 
