@@ -13,7 +13,8 @@ pruning and lowering the model (`--workload` loads one saved by `accelsim lower 
 Scaling mode times SCNN alone on each layer of ResNet-50 at several sparsities and fits seconds per layer =
 a + b x products issued (least squares over every layer of every sparsity): the simulation's cost should follow
 the products it walks, not the dense MACs (the fit against dense MACs is printed beside it). DCNN and the 32 x 32
-weight-stationary systolic array are timed beside it (closed forms: a per-layer constant whatever the sparsity).
+weight-stationary systolic array are timed beside it (closed forms: a per-layer constant whatever the sparsity),
+and the dense numpy float64 evaluation of the same layers.
 The plot (--plot, default benchmarks/out/scnn_scaling.png) shows each layer's seconds against its products and
 each workload's totals.
 
@@ -28,7 +29,15 @@ import time
 
 import numpy as np
 from layer_timing import fresh
-from numpy_ratio import alternate, load_workload_arg, machine_line, one_dataflow, peak_rss_mb, whole_network
+from numpy_ratio import (
+    alternate,
+    load_workload_arg,
+    machine_line,
+    one_dataflow,
+    peak_rss_mb,
+    reference_seconds,
+    whole_network,
+)
 
 from accelsim.arch_configs import load_arch
 from accelsim.dataflows.dcnn import DCNN
@@ -96,6 +105,7 @@ def scaling_mode(args) -> None:
         best, products = _best_per_layer(SCNN(), arch, layers, args.repeats)
         twin_seconds = {name: float(_best_per_layer(dataflow, twin_arch, layers, args.repeats)[0].sum())
                         for name, (dataflow, twin_arch) in twins.items()}
+        twin_seconds["numpy reference"] = min(reference_seconds(workload) for _ in range(args.repeats))
         macs = np.array([layer.macs for layer in layers], dtype=float)
         effectual = np.array([effectual_macs(layer) for layer in layers], dtype=float)
         rows.append((label, best, products, macs, effectual, twin_seconds))
@@ -107,17 +117,18 @@ def scaling_mode(args) -> None:
     print(f"fit over {seconds.size} layers: seconds per layer = {a * 1e3:.3f} ms + {b * 1e9:.2f} ns x products issued "
           f"(R^2 {r2:.3f}; against dense MACs instead R^2 {r2_dense:.3f})")
     print(f"{'workload':>28} {'layers':>6} {'products (M)':>13} {'effectual (M)':>14} {'dense MACs (M)':>15} "
-          f"{'SCNN s':>7} {'fit s':>7} {'M products/s':>13} " + " ".join(f"{name + ' s':>18}" for name in twins))
+          f"{'SCNN s':>7} {'fit s':>7} {'M products/s':>13} "
+          + " ".join(f"{name + ' s':>18}" for name in [*twins, "numpy reference"]))
     for label, best, products, macs, effectual, twin_seconds in rows:
         fitted = a * best.size + b * products.sum()
         rate = products.sum() / best.sum() / 1e6
         print(f"{label:>28} {best.size:>6} {products.sum() / 1e6:>13,.0f} {effectual.sum() / 1e6:>14,.0f} "
               f"{macs.sum() / 1e6:>15,.0f} {best.sum():>7.3f} {fitted:>7.3f} {rate:>13.0f} "
-              + " ".join(f"{twin_seconds[name]:>18.3f}" for name in twins))
+              + " ".join(f"{twin_seconds[name]:>18.3f}" for name in [*twins, "numpy reference"]))
     if args.plot:
         from scaling_plot import plot_scaling
 
-        plot_scaling(rows, (a, b, r2, r2_dense), list(twins), args.plot)
+        plot_scaling(rows, (a, b, r2, r2_dense), [*twins, "numpy reference"], args.plot)
         print(f"plot: {args.plot}")
     print(f"peak RSS {peak_rss_mb():,.0f} MB; {machine_line()}")
 

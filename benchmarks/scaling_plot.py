@@ -1,6 +1,6 @@
 """The scaling plot of benchmarks/bench_scnn.py --scaling: SCNN's seconds per layer against the products it issues
-(every layer of every sparsity, with the fitted line), and per workload the total seconds of SCNN, DCNN and the
-systolic array against the effectual and dense MACs."""
+(every layer of every sparsity, with the fitted line), and per workload the total seconds of SCNN, DCNN, the
+systolic array and the dense numpy reference against the effectual MACs."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def plot_scaling(rows: list, fit: tuple[float, float, float, float], twins: list
     effectual = np.array([row[4].sum() for row in rows]) / 1e6
     totals.plot(effectual, [row[1].sum() for row in rows], "o-", label="SCNN")
     for name in twins:
-        totals.plot(effectual, [row[5][name] for row in rows], "s--", label=name)
+        style = ":" if name == "numpy reference" else "s--"
+        totals.plot(effectual, [row[5][name] for row in rows], style, label=name)
     for (label, *_), x_value, y_value in zip(rows, effectual, [row[1].sum() for row in rows], strict=True):
         totals.annotate(label, (x_value, y_value), fontsize=7, textcoords="offset points", xytext=(4, 4))
     totals.set_xlabel("effectual MACs of the workload (M)")
