@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from accelsim.dataflows.scnn.compress_jit import compress_blocks
+from accelsim.dataflows.scnn.compress_jit import compress_blocks, compress_tiles
 from accelsim.formats.runs import encode_runs
 
 
@@ -53,3 +53,28 @@ def test_padding_by_hand():
                                                           np.zeros((1, 6), np.int64), np.zeros(2, np.int64), 1, 3)
     assert list(ptr) == [0, 2, 3] and list(position) == [0, 5, 4] and list(value) == [1, 2, 3]
     assert list(padding) == [1, 1]
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("skip_zeros", [True, False])
+def test_compress_tiles_equals_compressing_the_tiled_copy(seed, skip_zeros):
+    # x (N, C, H, W) cut into rows x cols tiles read in place, against the numpy tiling: pad to whole tiles, move the
+    # tile axes before the channel and flatten to (image, tile, channel) x (row, column within the tile).
+    rng = np.random.default_rng(seed)
+    n, c, h, w = (int(v) for v in rng.integers(1, 7, 4))
+    rows, cols = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    x = (rng.standard_normal((n, c, h, w)) * (rng.random((n, c, h, w)) < 0.5)).astype(np.float32)
+    ht, wt = -(-h // rows), -(-w // cols)
+    padded = np.zeros((n, c, rows * ht, cols * wt))
+    padded[:, :, :h, :w] = x
+    tiled = padded.reshape(n, c, rows, ht, cols, wt).transpose(0, 2, 4, 1, 3, 5).reshape(-1, ht * wt)
+    inside = np.zeros((rows * ht, cols * wt), dtype=bool)
+    inside[:h, :w] = True
+    keep_rows = inside.reshape(rows, ht, cols, wt).transpose(0, 2, 1, 3).reshape(rows * cols, ht * wt)
+    tile_of_block = (np.arange(tiled.shape[0]) // c) % (rows * cols)
+    classes = rng.integers(0, 2, (rows * cols, ht * wt))
+    args = (skip_zeros, keep_rows, tile_of_block, classes, tile_of_block, 2, 3 if skip_zeros else 0)
+    expected = _reference(tiled, *args)
+    for function in (compress_tiles, getattr(compress_tiles, "py_func", compress_tiles)):
+        for got, want in zip(function(x, rows, cols, *args), expected, strict=True):
+            np.testing.assert_array_equal(got, want)

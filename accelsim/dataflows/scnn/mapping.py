@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accelsim.dataflows.scnn.compress_jit import compress_blocks
+from accelsim.dataflows.scnn.compress_jit import compress_blocks, compress_tiles
 
 
 @dataclass(frozen=True)
@@ -91,10 +91,7 @@ def tile_activations(x: np.ndarray, rows: int, cols: int, skip_zeros: bool, max_
     plane starting at that row (spatial passes); coordinates are the plane's."""
     n, c, h, w = x.shape
     ht, wt = math.ceil(h / rows), math.ceil(w / cols)
-    padded = np.zeros((n, c, rows * ht, cols * wt), dtype=np.float64)
-    padded[:, :, :h, :w] = x
-    tiled = padded.reshape(n, c, rows, ht, cols, wt).transpose(0, 2, 4, 1, 3, 5).reshape(n * rows * cols * c, ht * wt)
-    tile_of_block = (np.arange(tiled.shape[0]) // c) % (rows * cols)
+    tile_of_block = (np.arange(n * rows * cols * c) // c) % (rows * cols)
     keep_rows = None
     if not skip_zeros:  # every position of the plane is a slot, zero or not; the tile's overhang beyond it is not
         inside = np.zeros((rows * ht, cols * wt), dtype=bool)
@@ -105,8 +102,12 @@ def tile_activations(x: np.ndarray, rows: int, cols: int, skip_zeros: bool, max_
     tile_w = (np.arange(rows * cols)[:, None] % cols) * wt + np.arange(ht * wt)[None, :] % wt
     classes = ((tile_h + padding[0]) % stride[0]) * stride[1] + (tile_w + padding[1]) % stride[1]
     phases = stride[0] * stride[1]
-    ptr, block, position, values, padding_entries, phase_ptr = _compress(
-        tiled, skip_zeros, max_run, keep_rows, tile_of_block, classes, tile_of_block, phases)
+    if keep_rows is None:
+        keep_rows = np.ones((1, ht * wt), dtype=np.bool_)
+    ptr, block, position, values, padding_entries, phase_ptr = compress_tiles(
+        np.ascontiguousarray(x), rows, cols, skip_zeros, keep_rows,
+        tile_of_block if not skip_zeros else np.zeros_like(tile_of_block), classes, tile_of_block, phases,
+        max_run if skip_zeros else 0)
     tile = (block // c) % (rows * cols)
     act_h = (tile // cols) * ht + position // wt + row_offset
     act_w = (tile % cols) * wt + position % wt
