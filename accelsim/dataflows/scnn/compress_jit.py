@@ -1,8 +1,7 @@
 """SCNN's operand compression in numba: the kept entries of every block (a row of a 2-D array, or a PE's tile of one
-channel read from the activations in place), ordered by block,
-then stride phase class, then position, with the padding entries a zero-run index needs (accelsim.formats.runs
-gives the rule; here it is counted in the same pass). One pass to count, one to fill: no sort, no mask array of the
-operand's size."""
+channel read from the activations in place), ordered by block, then stride phase class, then position, with the
+padding entries a zero-run index needs (accelsim.formats.runs gives the rule; here it is counted in the same pass).
+One pass to count, one to fill: no sort, no mask array of the operand's size."""
 
 from __future__ import annotations
 
