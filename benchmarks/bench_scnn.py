@@ -10,11 +10,11 @@ dense reference DCNN: target at most 5x numpy on ResNet-50 at unstructured:0.9),
 (`simulate` of each layer). Fresh `Layer` objects each repeat; one warm-up first (numba). Not timed: building,
 pruning and lowering the model (`--workload` loads one saved by `accelsim lower -o`).
 
-Scaling mode times SCNN alone on each layer of ResNet-50 at several sparsities and fits seconds per layer =
-a + b x products issued (least squares over every layer of every sparsity): the simulation's cost should follow
-the products it walks, not the dense MACs (the fit against dense MACs is printed beside it). DCNN and the 32 x 32
-weight-stationary systolic array are timed beside it (closed forms: a per-layer constant whatever the sparsity),
-and the dense numpy float64 evaluation of the same layers.
+Scaling mode times SCNN alone (CPU seconds: one thread) on each layer of ResNet-50 at several sparsities and fits
+seconds per layer = a + b x products issued (least squares over every layer of every sparsity): the simulation's
+cost should follow the products it walks, not the dense MACs (the fit against dense MACs is printed beside it). DCNN
+and the 32 x 32 weight-stationary systolic array are timed beside it (closed forms: a per-layer constant whatever
+the sparsity), and the dense numpy float64 evaluation of the same layers (wall time: BLAS uses every core).
 The plot (--plot, default benchmarks/out/scnn_scaling.png) shows each layer's seconds against its products and
 each workload's totals.
 
@@ -79,15 +79,16 @@ def _fit(x: np.ndarray, seconds: np.ndarray) -> tuple[float, float, float]:
 
 
 def _best_per_layer(dataflow, arch, layers, repeats: int) -> tuple[np.ndarray, np.ndarray]:
-    """(best seconds, products issued) of each layer over `repeats`, fresh `Layer` objects each time."""
+    """(best CPU seconds, products issued) of each layer over `repeats`, fresh `Layer` objects each time. CPU time:
+    the simulation runs on one thread, and CPU time shrugs off most of a shared machine's load."""
     best = np.full(len(layers), np.inf)
     products = np.zeros(len(layers))
     for _ in range(repeats):
         for i, layer in enumerate(layers):
             copy = fresh(layer)
-            start = time.perf_counter()
+            start = time.process_time()
             result = dataflow.simulate(copy, arch)
-            best[i] = min(best[i], time.perf_counter() - start)
+            best[i] = min(best[i], time.process_time() - start)
             products[i] = result.macs_issued
     return best, products
 
