@@ -22,6 +22,10 @@ demo: setup
 	$(BIN)/accelsim run --arch eie --model eie-benchmark --json out/eie-benchmark.json --plot out/eie-benchmark.png
 	$(BIN)/accelsim run --arch scnn --model alexnet --prune han2015 --json out/scnn-alexnet.json \
 		--plot out/scnn-alexnet.png
+	$(BIN)/accelsim run --arch sparten --model alexnet --prune han2015 --json out/sparten-alexnet.json \
+		--plot out/sparten-alexnet.png
+	$(BIN)/accelsim run --arch eyeriss-v2 --model mobilenet-v1-0.5 --prune unstructured:0.5 \
+		--json out/eyeriss-v2-mobilenet.json --plot out/eyeriss-v2-mobilenet.png
 
 test: setup
 	$(BIN)/ruff check .

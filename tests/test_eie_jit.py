@@ -1,5 +1,6 @@
 """EIE kernels, jitted and as pure Python (`.py_func`): the layout against accelsim.formats.eie (a separate numpy
-implementation), and the cycle loop against 4-PE examples worked out by hand."""
+implementation), and the rounds against 4-PE examples worked out by hand, both as the cycle-by-cycle walk
+(cycle_walk_jit) and as the event-driven kernels simulate runs (layout_jit, sequence_jit, rounds_jit)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accelsim.dataflows.eie import jit as k
+from accelsim.dataflows.eie import counters as counter
+from accelsim.dataflows.eie import cycle_walk_jit as k
+from accelsim.dataflows.eie import layout_jit, rounds_jit, sequence_jit
 from accelsim.dataflows.shared.weight_sharing_jit import fixed_point_histogram
 from accelsim.formats import eie as eie_format
 
@@ -121,83 +124,119 @@ def hand_example():
     return w
 
 
+ENGINES = ("walk", "events")
+
+
 def run_rounds(variant, matrix, vectors, n_pes, fifo_depth, rows_per_batch=64, line_entries=8, skip=True,
-               compute_output=False, codebook=None, scan_row_width=None):
-    """The cycle loop on `matrix` x each vector; the CCU scans rows of n_pes activations unless told otherwise."""
+               compute_output=False, codebook=None, scan_row_width=None, engine="walk"):
+    """The rounds of `matrix` x each vector, walked cycle by cycle or event by event; the CCU scans rows of n_pes
+    activations unless told otherwise."""
+    width = n_pes if scan_row_width is None else scan_row_width
+    if codebook is None:
+        codebook = {"values": np.zeros(1), "level_to_code": np.zeros(LEVELS, dtype=np.int64)}
+    out = np.zeros((vectors.shape[0], matrix.shape[0]))
+    if engine == "events":
+        return run_events(variant, matrix, vectors, n_pes, fifo_depth, rows_per_batch, line_entries, skip,
+                          compute_output, codebook, width, out), out
     entries, padding, first_row, last_row = stats(variant, matrix, n_pes, rows_per_batch)
     starts, total = starts_of(entries)
     per_pe_batch = entries.sum(axis=2)
     base = np.cumsum(per_pe_batch, axis=0) - per_pe_batch
     codes, rows = np.zeros(1, dtype=np.int16), np.zeros(1, dtype=np.int32)
-    values = np.zeros(1)
     if compute_output:
         codes, rows = call(k.fill_entries, variant, matrix, n_pes, rows_per_batch, 15, False, starts, total, 1.0,
                            LEVELS, codebook["level_to_code"])
-        values = codebook["values"]
-    out = np.zeros((vectors.shape[0], matrix.shape[0]))
-    width = n_pes if scan_row_width is None else scan_row_width
     counters = call(k.simulate_rounds, variant, vectors, entries, padding, first_row, last_row, starts,
-                    line_entries, base, fifo_depth, width, skip, rows_per_batch, compute_output, codes, rows, values,
-                    out)
+                    line_entries, base, fifo_depth, width, skip, rows_per_batch, compute_output, codes, rows,
+                    codebook["values"], out)
     return counters, out
 
 
+def run_events(variant, matrix, vectors, n_pes, fifo_depth, rows_per_batch, line_entries, skip, compute_output,
+               codebook, width, out):
+    """The event-driven kernels on the same problem; without `skip` every vector broadcasts every column."""
+    weight = np.ascontiguousarray(matrix)[:, :, None]
+    entries, padding, first_row, last_row, *_ = call(layout_jit.scan_weights, variant, weight, n_pes,
+                                                     rows_per_batch, 15, False)
+    pairs = call(layout_jit.column_pairs, variant, entries, padding, first_row, last_row, line_entries)
+    n_vectors, n_cols = vectors.shape
+    vector_start, columns, values = call(sequence_jit.matrix_sequences, variant, vectors, True)
+    counters = np.zeros(counter.N_COUNTERS, dtype=np.int64)
+    if skip:
+        sequence = vector_start, columns
+    else:
+        sequence = np.arange(n_vectors + 1) * n_cols, np.tile(np.arange(n_cols, dtype=np.int32), n_vectors)
+    call(rounds_jit.simulate_rounds, variant, *sequence, n_cols, *pairs[:5], *pairs[6:9], n_pes, fifo_depth, width,
+         counters)
+    if compute_output:
+        codes, rows = call(layout_jit.fill_entries, variant, weight, n_pes, rows_per_batch, 15, False, entries, 1.0,
+                           LEVELS, codebook["level_to_code"])
+        call(rounds_jit.accumulate_output, variant, vector_start, columns, values, n_cols, pairs[0], pairs[1],
+             pairs[2], pairs[5], codes, rows, codebook["values"], n_pes, rows_per_batch, out)
+    return counters
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("scan_row_width", [4, 0])
-def test_hand_example_fifo_depth_1(variant, scan_row_width):
+def test_hand_example_fifo_depth_1(variant, scan_row_width, engine):
     # Worked by hand (one broadcast per cycle, a full FIFO refuses even when emptied in the same cycle):
     # c0 broadcast col0, PEs idle | c1 stall; all pop col0 (PE1, PE3 empty columns) | c2 broadcast col1; PE0 busy
     # | c3 stall; all pop col1 | c4 broadcast col2; PE1 busy | c5 all pop col2 | c6 PE3 busy | done: 7 cycles.
     # Scanning rows of 4, the three activations are one row; leaving it (col2 is not its last slot) takes c5,
     # while the PEs are still busy: the same 7 cycles.
-    c, _ = run_rounds(variant, hand_example(), np.ones((1, 3)), 4, 1, scan_row_width=scan_row_width)
-    assert c[k.CYCLES] == 7
-    assert c[k.BROADCASTS] == 3
-    assert c[k.BROADCAST_STALL_CYCLES] == 2
-    assert c[k.ENTRY_CYCLES] == 10 and c[k.PADDING_CYCLES] == 0
-    assert c[k.EMPTY_COLUMN_CYCLES] == 5
-    assert c[k.FIFO_EMPTY_CYCLES] == 13  # 4 + 0 + 3 + 0 + 3 + 0 + 3 idle PEs in cycles 0..6
-    assert c[k.POINTER_READS] == 12
-    assert c[k.ACCUMULATOR_BYPASSES] == 0  # PE2's pops are two cycles apart
-    assert c[k.SPMAT_LINE_READS] == 7  # PE0: 2 columns, PE1: 1, PE2: 3, PE3: 1
-    assert c[k.ROUNDS] == 1
-    assert c[k.SCAN_CYCLES] == (1 if scan_row_width else 0) and c[k.SCAN_STARVED_PE_CYCLES] == 0
+    c, _ = run_rounds(variant, hand_example(), np.ones((1, 3)), 4, 1, scan_row_width=scan_row_width, engine=engine)
+    assert c[counter.CYCLES] == 7
+    assert c[counter.BROADCASTS] == 3
+    assert c[counter.BROADCAST_STALL_CYCLES] == 2
+    assert c[counter.ENTRY_CYCLES] == 10 and c[counter.PADDING_CYCLES] == 0
+    assert c[counter.EMPTY_COLUMN_CYCLES] == 5
+    assert c[counter.FIFO_EMPTY_CYCLES] == 13  # 4 + 0 + 3 + 0 + 3 + 0 + 3 idle PEs in cycles 0..6
+    assert c[counter.POINTER_READS] == 12
+    assert c[counter.ACCUMULATOR_BYPASSES] == 0  # PE2's pops are two cycles apart
+    assert c[counter.SPMAT_LINE_READS] == 7  # PE0: 2 columns, PE1: 1, PE2: 3, PE3: 1
+    assert c[counter.ROUNDS] == 1
+    assert c[counter.SCAN_CYCLES] == (1 if scan_row_width else 0) and c[counter.SCAN_STARVED_PE_CYCLES] == 0
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_hand_example_fifo_depth_2(variant):
+def test_hand_example_fifo_depth_2(variant, engine):
     # c0 broadcast col0 | c1 broadcast col1; pop col0 | c2 broadcast col2; PE0 busy, PE1-3 pop col1
     # | c3 PE0 pops col1 (empty), PE1 busy, PE2 and PE3 pop col2 | c4 PE0 pops col2, PE1 pops col2 (empty),
     # PE2 idle, PE3 busy | done: 5 cycles, idle 4 + 1.
-    c, _ = run_rounds(variant, hand_example(), np.ones((1, 3)), 4, 2)
-    assert c[k.CYCLES] == 5
-    assert c[k.BROADCAST_STALL_CYCLES] == 0
-    assert c[k.FIFO_EMPTY_CYCLES] == 5
+    c, _ = run_rounds(variant, hand_example(), np.ones((1, 3)), 4, 2, engine=engine)
+    assert c[counter.CYCLES] == 5
+    assert c[counter.BROADCAST_STALL_CYCLES] == 0
+    assert c[counter.FIFO_EMPTY_CYCLES] == 5
     # PE2 accumulates into local row 0 in cycles 1, 2 and 3: the second and third are forwarded. PE0's col2
     # (row 1) follows an empty column, not an accumulation of row 1, so it is read.
-    assert c[k.ACCUMULATOR_BYPASSES] == 2
+    assert c[counter.ACCUMULATOR_BYPASSES] == 2
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_zero_activations_are_skipped_or_broadcast(variant):
+def test_zero_activations_are_skipped_or_broadcast(variant, engine):
     vector = np.array([[2.0, 0.0, 0.0]])
-    skipped, _ = run_rounds(variant, hand_example(), vector, 4, 2)
+    skipped, _ = run_rounds(variant, hand_example(), vector, 4, 2, engine=engine)
     # Only col0 is broadcast: c0 broadcast | c1 pop (PE0 has 2 entries) | c2 PE0 busy | done.
-    assert (skipped[k.CYCLES], skipped[k.BROADCASTS], skipped[k.ENTRY_CYCLES]) == (3, 1, 3)
-    dense, _ = run_rounds(variant, hand_example(), vector, 4, 2, skip=False)
-    assert dense[k.BROADCASTS] == 3 and dense[k.CYCLES] == 5
+    assert (skipped[counter.CYCLES], skipped[counter.BROADCASTS], skipped[counter.ENTRY_CYCLES]) == (3, 1, 3)
+    dense, _ = run_rounds(variant, hand_example(), vector, 4, 2, skip=False, engine=engine)
+    assert dense[counter.BROADCASTS] == 3 and dense[counter.CYCLES] == 5
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_rounds_compute_the_product(variant):
+def test_rounds_compute_the_product(variant, engine):
     rng = np.random.default_rng(11)
     matrix = np.rint(rng.standard_normal((23, 17)) * 4) * (rng.random((23, 17)) < 0.3)
     vectors = rng.standard_normal((3, 17)) * (rng.random((3, 17)) < 0.5)
     identity = {"values": np.arange(-40, 41, dtype=np.float64),  # code c decodes to c - 40: exact integers
                 "level_to_code": np.clip(np.arange(LEVELS) - LEVELS // 2 + 40, 0, 80)}
-    c, out = run_rounds(variant, matrix, vectors, 4, 3, rows_per_batch=2, compute_output=True, codebook=identity)
+    c, out = run_rounds(variant, matrix, vectors, 4, 3, rows_per_batch=2, compute_output=True, codebook=identity,
+                        engine=engine)
     np.testing.assert_allclose(out, vectors @ matrix.T, atol=1e-12)
-    assert c[k.ROUNDS] == 3 * 3  # 23 rows on 4 PEs: 6 local rows, batches of 2
+    assert c[counter.ROUNDS] == 3 * 3  # 23 rows on 4 PEs: 6 local rows, batches of 2
 
 
 def random_problem(seed, lowest_input_density):
@@ -209,17 +248,18 @@ def random_problem(seed, lowest_input_density):
     return matrix, vectors
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 10_000), n_pes=st.integers(1, 6), depth=st.integers(1, 6))
-def test_a_deeper_fifo_never_adds_cycles(seed, n_pes, depth):
+def test_a_deeper_fifo_never_adds_cycles(seed, n_pes, depth, engine):
     matrix, vectors = random_problem(seed, 0.1)
-    shallow, _ = run_rounds("jit", matrix, vectors, n_pes, depth)
-    deeper, _ = run_rounds("jit", matrix, vectors, n_pes, depth + 1)
-    assert deeper[k.CYCLES] <= shallow[k.CYCLES]
+    shallow, _ = run_rounds("jit", matrix, vectors, n_pes, depth, engine=engine)
+    deeper, _ = run_rounds("jit", matrix, vectors, n_pes, depth + 1, engine=engine)
+    assert deeper[counter.CYCLES] <= shallow[counter.CYCLES]
     # Every PE-cycle is an entry, a padding entry, an empty column's pointer read or an idle cycle.
     for c in (shallow, deeper):
-        assert n_pes * c[k.CYCLES] == (c[k.ENTRY_CYCLES] + c[k.PADDING_CYCLES] + c[k.EMPTY_COLUMN_CYCLES]
-                                       + c[k.FIFO_EMPTY_CYCLES])
+        assert n_pes * c[counter.CYCLES] == (c[counter.ENTRY_CYCLES] + c[counter.PADDING_CYCLES]
+                                             + c[counter.EMPTY_COLUMN_CYCLES] + c[counter.FIFO_EMPTY_CYCLES])
 
 
 # --- the activation scan ------------------------------------------------------------------------------------------
@@ -246,47 +286,54 @@ def ones_example():
     return np.ones((4, 8))
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_a_scan_cycle_between_rows_starves_the_pes(variant):
+def test_a_scan_cycle_between_rows_starves_the_pes(variant, engine):
     # Activations 0 and 5: rows 0 and 1 of 4 slots. c0 broadcast col0, PEs idle (fill) | c1 the scan leaves row 0,
     # nothing broadcast; PEs do col0 | c2 broadcast col5; PEs idle: starved by the scan | c3 the scan leaves row 1
     # (the last); PEs do col5 | done: 4 cycles. An ideal CCU broadcasts col5 in c1: 3 cycles.
     vector = np.zeros((1, 8))
     vector[0, [0, 5]] = 1.0
-    c, _ = run_rounds(variant, ones_example(), vector, 4, 4)
-    assert (c[k.CYCLES], c[k.SCAN_CYCLES], c[k.BROADCASTS], c[k.ENTRY_CYCLES]) == (4, 2, 2, 8)
-    assert c[k.FIFO_EMPTY_CYCLES] == 8 and c[k.SCAN_STARVED_PE_CYCLES] == 4  # c0 and c2; c2 is the scan's
-    assert c[k.STARTED_ROUNDS] == c[k.ACTIVE_ROUNDS] == 1
-    ideal, _ = run_rounds(variant, ones_example(), vector, 4, 4, scan_row_width=0)
-    assert (ideal[k.CYCLES], ideal[k.SCAN_CYCLES], ideal[k.FIFO_EMPTY_CYCLES]) == (3, 0, 4)
+    c, _ = run_rounds(variant, ones_example(), vector, 4, 4, engine=engine)
+    assert (c[counter.CYCLES], c[counter.SCAN_CYCLES], c[counter.BROADCASTS], c[counter.ENTRY_CYCLES]) == (4, 2, 2, 8)
+    assert c[counter.FIFO_EMPTY_CYCLES] == 8 and c[counter.SCAN_STARVED_PE_CYCLES] == 4  # c0 and c2; c2 is the scan's
+    assert c[counter.STARTED_ROUNDS] == c[counter.ACTIVE_ROUNDS] == 1
+    ideal, _ = run_rounds(variant, ones_example(), vector, 4, 4, scan_row_width=0, engine=engine)
+    assert (ideal[counter.CYCLES], ideal[counter.SCAN_CYCLES], ideal[counter.FIFO_EMPTY_CYCLES]) == (3, 0, 4)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_the_scan_of_trailing_empty_rows_ends_the_round(variant):
+def test_the_scan_of_trailing_empty_rows_ends_the_round(variant, engine):
     # Activation 0 of 12 (three rows of 4): c0 broadcast | c1 the scan leaves row 0; PEs do col0 | c2, c3 the scan
     # passes the empty rows 1 and 2 while the PEs, done, wait | done: 4 cycles, 8 of the idle PE-cycles the scan's.
     vector = np.zeros((1, 12))
     vector[0, 0] = 1.0
-    c, _ = run_rounds(variant, np.ones((4, 12)), vector, 4, 8)
-    assert (c[k.CYCLES], c[k.SCAN_CYCLES], c[k.FIFO_EMPTY_CYCLES], c[k.SCAN_STARVED_PE_CYCLES]) == (4, 3, 12, 8)
+    c, _ = run_rounds(variant, np.ones((4, 12)), vector, 4, 8, engine=engine)
+    assert (c[counter.CYCLES], c[counter.SCAN_CYCLES], c[counter.FIFO_EMPTY_CYCLES],
+            c[counter.SCAN_STARVED_PE_CYCLES]) == (4, 3, 12, 8)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_an_empty_vector_costs_its_scan(variant):
+def test_an_empty_vector_costs_its_scan(variant, engine):
     # Nothing to broadcast: the scan still passes the two rows, c0 (the round's first cycle) and c1.
-    c, _ = run_rounds(variant, ones_example(), np.zeros((1, 8)), 4, 8)
-    assert (c[k.CYCLES], c[k.SCAN_CYCLES], c[k.STARTED_ROUNDS], c[k.ACTIVE_ROUNDS]) == (2, 2, 1, 0)
-    assert c[k.FIFO_EMPTY_CYCLES] == 8 and c[k.SCAN_STARVED_PE_CYCLES] == 4
-    ideal, _ = run_rounds(variant, ones_example(), np.zeros((1, 8)), 4, 8, scan_row_width=0)
-    assert ideal[k.CYCLES] == 0 and ideal[k.STARTED_ROUNDS] == 0
+    c, _ = run_rounds(variant, ones_example(), np.zeros((1, 8)), 4, 8, engine=engine)
+    assert (c[counter.CYCLES], c[counter.SCAN_CYCLES], c[counter.STARTED_ROUNDS],
+            c[counter.ACTIVE_ROUNDS]) == (2, 2, 1, 0)
+    assert c[counter.FIFO_EMPTY_CYCLES] == 8 and c[counter.SCAN_STARVED_PE_CYCLES] == 4
+    ideal, _ = run_rounds(variant, ones_example(), np.zeros((1, 8)), 4, 8, scan_row_width=0, engine=engine)
+    assert ideal[counter.CYCLES] == 0 and ideal[counter.STARTED_ROUNDS] == 0
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 10_000), n_pes=st.integers(1, 6), depth=st.integers(1, 6))
-def test_scanning_rows_never_saves_cycles(seed, n_pes, depth):
+def test_scanning_rows_never_saves_cycles(seed, n_pes, depth, engine):
     matrix, vectors = random_problem(seed, 0.0)
-    rows_scan, _ = run_rounds("jit", matrix, vectors, n_pes, depth)
-    ideal, _ = run_rounds("jit", matrix, vectors, n_pes, depth, scan_row_width=0)
-    assert rows_scan[k.CYCLES] >= ideal[k.CYCLES]
-    assert rows_scan[k.ENTRY_CYCLES] == ideal[k.ENTRY_CYCLES]  # the same work, only its timing differs
-    assert rows_scan[k.SCAN_STARVED_PE_CYCLES] <= rows_scan[k.FIFO_EMPTY_CYCLES] - n_pes * rows_scan[k.STARTED_ROUNDS]
+    rows_scan, _ = run_rounds("jit", matrix, vectors, n_pes, depth, engine=engine)
+    ideal, _ = run_rounds("jit", matrix, vectors, n_pes, depth, scan_row_width=0, engine=engine)
+    assert rows_scan[counter.CYCLES] >= ideal[counter.CYCLES]
+    assert rows_scan[counter.ENTRY_CYCLES] == ideal[counter.ENTRY_CYCLES]  # the same work, only its timing differs
+    idle_after_fill = rows_scan[counter.FIFO_EMPTY_CYCLES] - n_pes * rows_scan[counter.STARTED_ROUNDS]
+    assert rows_scan[counter.SCAN_STARVED_PE_CYCLES] <= idle_after_fill

@@ -104,25 +104,28 @@ def test_scaled_dot_product_attention_with_causal_mask():
                                atol=1e-5)
 
 
-def test_unsupported_ops_are_listed_not_dropped():
+def test_unsupported_ops_and_lookups_are_listed_not_dropped():
     class Mixed(nn.Module):
         def __init__(self):
             super().__init__()
-            self.conv1d = nn.Conv1d(4, 4, 3)
+            self.embed = nn.Embedding(10, 4)
+            self.mix = nn.Parameter(torch.randn(4, 4))
             self.fc = nn.Linear(4, 2)
 
-        def forward(self, x):
-            return self.fc(self.conv1d(x).mean(-1))
+        def forward(self, tokens):
+            return self.fc(torch.einsum("btc,cd->btd", self.embed(tokens), self.mix))
 
-    workload = lower(Mixed(), torch.randn(1, 4, 10))
+    workload = lower(Mixed(), torch.tensor([[1, 2, 3]]))
     assert [layer.name for layer in workload] == ["fc"]
-    assert workload.not_lowered == ({"name": "conv1d.conv1d", "op": "conv1d",
-                                     "reason": "conv1d is not supported by the accelsim IR "
-                                               "(conv2d, linear and matmul are)"},)
+    assert workload.not_lowered == (
+        {"name": "embed.embedding", "op": "embedding",
+         "reason": "an embedding lookup reads rows of a table: it does no multiply-accumulates"},
+        {"name": "einsum", "op": "einsum", "reason": "einsum is not supported by the accelsim IR "
+                                                     "(conv2d, linear and matmul are)"})
 
 
 def test_model_without_lowerable_layers_fails_loudly():
-    with pytest.raises(LoweringError, match="ran no conv2d, linear or matmul"):
+    with pytest.raises(LoweringError, match="ran no conv, linear, matmul or recurrent layer"):
         lower(nn.Sequential(nn.ReLU()), torch.randn(2, 3))
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from accelsim.dataflows.shared.weight_sharing import fit_codebook
+from accelsim.dataflows.shared.weight_sharing_jit import lloyd_sorted
 
 
 @pytest.mark.parametrize(("index_bits", "optimal_mse", "outer_level"), [(2, 0.1902, 1.2240), (3, 0.04400, 2.0334)])
@@ -67,3 +68,48 @@ def test_magnitude_pruned_weights_use_every_code():
     used = np.unique(codebook.quantize(weights)[weights != 0])
     assert used.size == 15
     assert np.all(np.abs(codebook.values[1:]) > 1.6)  # none left in the pruned gap
+
+
+def lloyd_in_numpy(x, weight, centroids, max_iterations=200):
+    """Lloyd's iteration on sorted weighted points as whole-array numpy steps (the implementation before
+    weight_sharing_jit.lloyd_sorted): the reference the numba loop must equal bit for bit."""
+    mass_before = np.concatenate([[0.0], np.cumsum(weight)])
+    moment_before = np.concatenate([[0.0], np.cumsum(weight * x)])
+    square_before = np.concatenate([[0.0], np.cumsum(weight * x * x)])
+    cuts = None
+    for iteration in range(1, max_iterations + 1):
+        new_cuts = np.concatenate([[0], np.searchsorted(x, (centroids[1:] + centroids[:-1]) / 2, side="right"),
+                                   [x.size]])
+        if cuts is not None and np.array_equal(new_cuts, cuts):
+            return centroids, iteration
+        cuts = new_cuts
+        mass = mass_before[cuts[1:]] - mass_before[cuts[:-1]]
+        moment = moment_before[cuts[1:]] - moment_before[cuts[:-1]]
+        centroids = np.where(mass > 0, moment / np.maximum(mass, 1e-300), centroids)
+        error = np.where(mass > 0, square_before[cuts[1:]] - square_before[cuts[:-1]]
+                         - moment**2 / np.maximum(mass, 1e-300), -1.0)
+        for empty in np.flatnonzero(mass == 0):
+            worst = int(np.argmax(error))
+            first, last = x[cuts[worst]], x[cuts[worst + 1] - 1]
+            if error[worst] <= 0 or first == last:
+                break
+            centroids[empty] = first if centroids[worst] - first > last - centroids[worst] else last
+            error[worst] = -1.0
+        centroids = np.sort(centroids)
+    return centroids, max_iterations
+
+
+@pytest.mark.parametrize("variant", ["jit", "py"])
+@pytest.mark.parametrize(("seed", "points", "clusters"), [(0, 500, 15), (1, 40, 15), (2, 3, 7), (3, 2000, 3)])
+def test_the_numba_lloyd_step_equals_numpy(variant, seed, points, clusters):
+    rng = np.random.default_rng(seed)
+    levels = np.unique(np.rint(rng.laplace(size=points) * 300))
+    levels = levels[np.abs(levels) > 20]  # the gap that pruning leaves around zero: empty clusters at the start
+    x, weight = levels * 1e-3, rng.integers(1, 50, levels.size).astype(np.float64)
+    start = np.linspace(x[0], x[-1], clusters)
+    expected = lloyd_in_numpy(x, weight, start.copy())
+    kernel = lloyd_sorted if variant == "jit" else getattr(lloyd_sorted, "py_func", lloyd_sorted)
+    prefix = [np.concatenate([[0.0], np.cumsum(values)]) for values in (weight, weight * x, weight * x * x)]
+    centroids, iterations = kernel(x, *prefix, start, 200)
+    np.testing.assert_array_equal(centroids, expected[0])
+    assert iterations == expected[1]

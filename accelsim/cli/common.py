@@ -38,7 +38,10 @@ def training_progress(progress: Progress):
     return start
 
 
-CRITERION_HELP = "How weights are ranked: magnitude (default), random, taylor, snip, grasp, synflow (`accelsim list`)."
+CRITERION_HELP = ("How weights are ranked: magnitude (default), random, taylor, snip, grasp, synflow, wanda "
+                  "(`accelsim list`).")
+TIME_STEPS_HELP = ("Recurrent steps of an LSTM/GRU/RNN per lowered layer: 1 (default) lowers each step's recurrent "
+                   "projection as its own layer; 0 puts all steps in one.")
 SCHEDULE_HELP = ("When to prune: oneshot (default), iterative:K, lr-rewind:K, gradual[:N], lottery:K[:rewind=E], "
                  "at-init; all but oneshot train on the model's own data.")
 FINE_TUNE_HELP = ("Epochs of (re)training per round; default per schedule: oneshot 0, iterative/lr-rewind 2, gradual "

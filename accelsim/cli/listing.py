@@ -13,15 +13,18 @@ def list_command() -> None:
     from accelsim.frontend.zoo import MODELS
     from accelsim.pruning import SCHEMES
 
-    table = Table(title="models", title_justify="left")
-    table.add_column("name")
+    table = Table(title="models (MACs at the default --input)", title_justify="left")
+    table.add_column("name", no_wrap=True)
     table.add_column("kind")
+    table.add_column("--input", no_wrap=True)
+    table.add_column("MACs", justify="right", no_wrap=True)
     table.add_column("description")
     for name, entry in MODELS.items():
-        table.add_row(name, "zoo", entry.description)
+        table.add_row(name, "zoo", "x".join(map(str, entry.default_input_shape)), _macs_text(entry.macs),
+                      entry.description)
     for name, description in SYNTHETIC_TABLES.items():
-        table.add_row(name, "layer table", description)
-    table.add_row("PATH.csv", "file", "a SCALE-Sim topology (conv or GEMM form) or an accelsim layer table")
+        table.add_row(name, "layer table", "", "", description)
+    table.add_row("PATH.csv", "file", "", "", "a SCALE-Sim topology (conv or GEMM form) or an accelsim layer table")
     console.print(table)
     schemes = Table(title="pruning schemes (--prune)", title_justify="left")
     schemes.add_column("scheme")
@@ -31,6 +34,15 @@ def list_command() -> None:
     console.print(schemes)
     _print_criteria_and_schedules()
     _print_archs()
+
+
+def _macs_text(macs: int | None) -> str:
+    if macs is None:
+        return "?"
+    for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if macs >= scale:
+            return f"{macs / scale:.3g} {unit}"
+    return str(macs)
 
 
 def _print_criteria_and_schedules() -> None:

@@ -12,6 +12,7 @@ from accelsim.cli.common import (
     FINE_TUNE_HELP,
     MASK_HELP,
     SCHEDULE_HELP,
+    TIME_STEPS_HELP,
     check_output_folder,
     console,
     error_console,
@@ -31,6 +32,7 @@ def lower_command(
     seed: int = typer.Option(0, help="Seed for weights, example input, pruning, training and synthetic patterns."),
     input_shape: str = typer.Option(None, "--input", help="Example input shape, e.g. 1x3x224x224 or 1x128."),
     checkpoint: Path = typer.Option(None, help="A state_dict to load first (read with weights_only=True)."),
+    time_steps_per_layer: int = typer.Option(1, "--time-steps-per-layer", help=TIME_STEPS_HELP),
     output: Path = typer.Option(None, "--output", "-o", help="Folder to write the workload into."),
 ) -> None:
     """Prune MODEL, run it on a sample input and write the sparse workload; print a per-layer table."""
@@ -47,7 +49,8 @@ def lower_command(
             built = build_workload(model, prune, seed=seed, input_shape=shape, checkpoint=checkpoint,
                                    on_layer=lambda layer: progress.advance(task), criterion=criterion,
                                    schedule=schedule, fine_tune_epochs=fine_tune_epochs, mask=mask,
-                                   on_training=training_progress(progress))
+                                   on_training=training_progress(progress),
+                                   time_steps_per_layer=time_steps_per_layer)
             workload = built.workload
             task = progress.add_task("counting effectual MACs", total=len(workload))
             rows = summarise(workload, on_layer=lambda row: progress.advance(task))
@@ -108,6 +111,8 @@ def pruning_note_lines(notes: dict) -> list[str]:
     if notes["schedule"] != "oneshot" or notes["criterion"] != "magnitude" or notes["fine_tune_epochs"]:
         lines.append(f"criterion {notes['criterion']}, schedule {notes['schedule']}, "
                      f"{notes['fine_tune_epochs']} epoch(s) of training per round")
+    if notes.get("calibration"):
+        lines.append(f"calibration activations: {notes['calibration']}")
     if notes.get("mask_file"):
         lines.append(f"masks from {notes['mask_file']} applied before pruning")
     if notes["test_accuracy_before_pruning"] is None:

@@ -11,6 +11,7 @@ from accelsim.cli.common import (
     FINE_TUNE_HELP,
     MASK_HELP,
     SCHEDULE_HELP,
+    TIME_STEPS_HELP,
     check_output_file,
     console,
     fail,
@@ -32,6 +33,7 @@ def run_command(
     mask: Path = typer.Option(None, "--mask", help=MASK_HELP),
     seed: int = typer.Option(0, help="Seed for weights, example input, pruning, training and synthetic patterns."),
     input_shape: str = typer.Option(None, "--input", help="Example input shape for --model, e.g. 1x3x224x224."),
+    time_steps_per_layer: int = typer.Option(1, "--time-steps-per-layer", help=TIME_STEPS_HELP),
     overrides: list[str] = typer.Option([], "--set", help="Override an arch key, e.g. --set pe_array.rows=64."),
     json_path: Path = typer.Option(None, "--json", help="Write the full result as JSON (kept up to date per layer)."),
     csv_path: Path = typer.Option(None, "--csv", help="Write one CSV row per layer."),
@@ -46,11 +48,11 @@ def run_command(
     if (workload is None) == (model is None):
         fail("give exactly one of --workload PATH or --model MODEL")
     pruning = {"prune": prune, "criterion": criterion, "schedule": schedule, "fine_tune_epochs": fine_tune_epochs,
-               "mask": mask}
+               "mask": mask, "time_steps_per_layer": time_steps_per_layer}
     if workload is not None and (prune != "none" or input_shape or criterion != "magnitude" or schedule != "oneshot"
-                                 or fine_tune_epochs is not None or mask is not None):
-        fail("--prune, --criterion, --schedule, --fine-tune-epochs, --mask and --input apply to --model; a "
-             "--workload is already pruned and lowered")
+                                 or fine_tune_epochs is not None or mask is not None or time_steps_per_layer != 1):
+        fail("--prune, --criterion, --schedule, --fine-tune-epochs, --mask, --input and --time-steps-per-layer apply "
+             "to --model; a --workload is already pruned and lowered")
     check_output_file("--json", json_path, (".json",))
     check_output_file("--csv", csv_path, (".csv",))
     check_output_file("--plot", plot_path, (".png", ".pdf", ".svg"))

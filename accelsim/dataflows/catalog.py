@@ -23,6 +23,7 @@ BUILTIN_DATAFLOWS = {
     "eyeriss_v2": "accelsim.dataflows.eyeriss",
     "library_kernels": "accelsim.dataflows.library_kernels",
     "scnn": "accelsim.dataflows.scnn",
+    "sparten": "accelsim.dataflows.sparten",
     "systolic": "accelsim.dataflows.systolic",
 }
 """Each built-in dataflow's name and the folder that registers it (tests/test_registry.py checks every folder of

@@ -41,10 +41,11 @@ def known_workload_names() -> list[str]:
 def build_workload(model: str, prune: str = "none", *, seed: int = 0, input_shape: tuple[int, ...] | None = None,
                    checkpoint: str | Path | None = None, on_layer: Callable[[Layer], None] | None = None,
                    criterion: str = "magnitude", schedule: str = "oneshot", fine_tune_epochs: int | None = None,
-                   mask: str | Path | None = None, on_training: TrainingProgress | None = None) -> BuiltWorkload:
+                   mask: str | Path | None = None, on_training: TrainingProgress | None = None,
+                   time_steps_per_layer: int = 1) -> BuiltWorkload:
     """Build, prune and lower `model` (see the module docstring for what a name may be). `criterion`, `schedule`,
     `fine_tune_epochs` and `mask` are those of accelsim/frontend/prune_model.py; `on_training` reports training
-    progress (accelsim.pruning.schedules.TrainingProgress)."""
+    progress (accelsim.pruning.schedules.TrainingProgress); `time_steps_per_layer` is `lower`'s."""
     if model in MODELS:
         from accelsim.frontend.prune_model import PruningOptions
         from accelsim.pruning import parse_scheme
@@ -52,7 +53,7 @@ def build_workload(model: str, prune: str = "none", *, seed: int = 0, input_shap
         # parse and check first: a typo or a bad combination fails before the model is built
         options = PruningOptions.parse(parse_scheme(prune, seed=seed), criterion, schedule, fine_tune_epochs, mask)
         options.check(model, MODELS[model], checkpoint)
-        return _from_zoo(model, options, seed, input_shape, checkpoint, on_layer, on_training)
+        return _from_zoo(model, options, seed, input_shape, checkpoint, on_layer, on_training, time_steps_per_layer)
     synthetic = _synthetic_names()
     path = Path(model)
     if model in synthetic or (path.suffix == ".csv" and path.is_file()):
@@ -62,8 +63,9 @@ def build_workload(model: str, prune: str = "none", *, seed: int = 0, input_shap
         if any(asked.values()):
             raise ValueError(f"{model} is a layer table whose densities are part of it; pruning it "
                              f"({', '.join(option for option, given in asked.items() if given)}) is not supported")
-        if input_shape is not None or checkpoint is not None:
-            raise ValueError(f"{model} is a layer table: --input and --checkpoint apply to zoo models only")
+        if input_shape is not None or checkpoint is not None or time_steps_per_layer != 1:
+            raise ValueError(f"{model} is a layer table: --input, --checkpoint and --time-steps-per-layer apply to "
+                             f"zoo models only")
         if model in synthetic:
             from accelsim.frontend.synthetic import synthetic_workload
 
@@ -83,8 +85,9 @@ def _from_csv(path: Path, seed: int) -> Workload:
     return workload_from_table(path, seed=seed)
 
 
-def _from_zoo(name, options, seed, input_shape, checkpoint, on_layer, on_training) -> BuiltWorkload:
-    from accelsim.frontend.lower import lower
+def _from_zoo(name, options, seed, input_shape, checkpoint, on_layer, on_training,
+              time_steps_per_layer) -> BuiltWorkload:
+    from accelsim.frontend.lower import LoweringError, lower
     from accelsim.frontend.prune_model import prune_zoo_model
 
     entry = get_model(name)
@@ -99,5 +102,11 @@ def _from_zoo(name, options, seed, input_shape, checkpoint, on_layer, on_trainin
     provenance = {"model": name, "scheme": options.scheme.text, "seed": seed, "input_shape": list(shape),
                   "checkpoint": str(checkpoint) if checkpoint else None,
                   "weight_density_after_pruning": pruned.report.density_after, **pruned.notes}
-    workload = lower(pruned.model, example_input, provenance=provenance, on_layer=on_layer)
+    try:
+        workload = lower(pruned.model, example_input, provenance=provenance, on_layer=on_layer,
+                         time_steps_per_layer=time_steps_per_layer)
+    except LoweringError as error:
+        default = "x".join(map(str, entry.default_input_shape))
+        raise LoweringError(f"{error}\n{name} takes --input shapes like its default {default} (see `accelsim "
+                            f"list`); --input {'x'.join(map(str, shape))} did not run") from error
     return BuiltWorkload(workload, pruned.report, pruned.notes)

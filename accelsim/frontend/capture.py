@@ -2,9 +2,11 @@
 
 Why a TorchFunctionMode and not module hooks or torch.export: hooks miss functional calls (MultiheadAttention's
 projections, `x @ w` in users' code, transformers' attention), and export fails on many real models. A function
-mode sees every `F.conv2d`, `F.linear`, `torch.matmul`, `@`, `bmm`, `addmm` and `scaled_dot_product_attention`,
-whoever calls it. Composite functions whose inner ops a mode cannot see (`F.multi_head_attention_forward`) are
-decomposed in `attention.py`. Ops that do MACs but cannot be lowered are recorded as not lowered, with the reason.
+mode sees every `F.conv1d/2d/3d`, `F.conv_transpose1d/2d/3d`, `F.linear`, `torch.matmul`, `@`, `bmm`, `addmm`,
+`scaled_dot_product_attention` and the recurrent kernels (`torch.lstm`, `gru`, `rnn_tanh`, `rnn_relu` and their
+cells), whoever calls them. Composite functions whose inner ops a mode cannot see are decomposed: attention in
+`attention.py`, convolutions in `convolutions.py`, recurrent layers in `recurrent.py`. Ops that do MACs but cannot
+be lowered, and embedding lookups (which do none), are recorded as not lowered, with the reason.
 """
 
 from __future__ import annotations
@@ -13,20 +15,21 @@ import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
-from accelsim.frontend import attention
-from accelsim.frontend.recorder import LayerRecorder, to_numpy
-from accelsim.workload import Layer
+from accelsim.frontend import attention, recurrent
+from accelsim.frontend.convolutions import record_conv, record_conv_transpose
+from accelsim.frontend.recorder import LayerRecorder
 
 _MATMUL_FUNCS = {torch.matmul, torch.Tensor.matmul, torch.Tensor.__matmul__, torch.Tensor.__rmatmul__,
                  torch.mm, torch.Tensor.mm, torch.bmm, torch.Tensor.bmm}
 _ADD_MATMUL_FUNCS = {torch.addmm, torch.Tensor.addmm, torch.baddbmm, torch.Tensor.baddbmm}
+_CONVS = {F.conv1d: "conv1d", F.conv2d: "conv2d", F.conv3d: "conv3d"}
+_TRANSPOSED_CONVS = {F.conv_transpose1d: "conv_transpose1d", F.conv_transpose2d: "conv_transpose2d",
+                     F.conv_transpose3d: "conv_transpose3d"}
+_LOOKUPS = {F.embedding: "embedding", F.embedding_bag: "embedding_bag"}
 # Functions that do multiply-accumulates which accelsim's IR does not (yet) express.
 _UNSUPPORTED = {
-    F.conv1d: "conv1d", F.conv3d: "conv3d", F.conv_transpose1d: "conv_transpose1d",
-    F.conv_transpose2d: "conv_transpose2d", F.conv_transpose3d: "conv_transpose3d", torch.einsum: "einsum",
-    F.bilinear: "bilinear", torch.tensordot: "tensordot", torch.addbmm: "addbmm", torch.mv: "mv",
-    torch.Tensor.mv: "mv", torch.addmv: "addmv", torch.dot: "dot", torch.Tensor.dot: "dot",
-    torch.lstm: "lstm", torch.gru: "gru", torch.rnn_tanh: "rnn_tanh", torch.rnn_relu: "rnn_relu",
+    torch.einsum: "einsum", F.bilinear: "bilinear", torch.tensordot: "tensordot", torch.addbmm: "addbmm",
+    torch.mv: "mv", torch.Tensor.mv: "mv", torch.addmv: "addmv", torch.dot: "dot", torch.Tensor.dot: "dot",
 }
 
 
@@ -38,8 +41,12 @@ class CaptureMode(TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         # Inside this method the mode is off, so the ops below run (and nest) without being captured again.
-        if func is F.conv2d:
-            _conv2d(self.recorder, *args, **kwargs)
+        if func in _CONVS:
+            record_conv(self.recorder, _CONVS[func], *args, **kwargs)
+        elif func in _TRANSPOSED_CONVS:
+            record_conv_transpose(self.recorder, _TRANSPOSED_CONVS[func], *args, **kwargs)
+        elif func in recurrent.KERNELS:
+            recurrent.record(self.recorder, func, args, kwargs)
         elif func is F.linear:
             _linear(self.recorder, *args, **kwargs)
         elif func in _MATMUL_FUNCS:
@@ -51,27 +58,13 @@ class CaptureMode(TorchFunctionMode):
             attention.scaled_dot_product(self.recorder, *args, **kwargs)
         elif func is F.multi_head_attention_forward:
             attention.multi_head(self.recorder, *args, **kwargs)
+        elif func in _LOOKUPS:
+            self.recorder.skip(_LOOKUPS[func], "an embedding lookup reads rows of a table: it does no "
+                                               "multiply-accumulates")
         elif func in _UNSUPPORTED:
             self.recorder.skip(_UNSUPPORTED[func], f"{_UNSUPPORTED[func]} is not supported by the accelsim IR "
                                                    "(conv2d, linear and matmul are)")
         return func(*args, **kwargs)
-
-
-def _conv2d(recorder: LayerRecorder, input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    x = input if input.dim() == 4 else input.unsqueeze(0)  # torch allows an unbatched (C, H, W) input
-    stride, dilation = torch.nn.modules.utils._pair(stride), torch.nn.modules.utils._pair(dilation)
-    kernel = weight.shape[2:]
-    if isinstance(padding, str):
-        # 'valid' is no padding; 'same' pads d*(k-1) in total, the odd unit on the bottom/right as torch does.
-        totals = [0, 0] if padding == "valid" else [d * (k - 1) for d, k in zip(dilation, kernel, strict=True)]
-        before = [t // 2 for t in totals]
-        extra = [t - b - b for t, b in zip(totals, before, strict=True)]
-        if any(extra):
-            x = F.pad(x, (0, extra[1], 0, extra[0]))
-        padding = tuple(before)
-    recorder.add(Layer(name=recorder.name_for("conv2d"), op="conv2d", input=to_numpy(x), weight=to_numpy(weight),
-                       stride=stride, padding=torch.nn.modules.utils._pair(padding), dilation=dilation,
-                       groups=int(groups)))
 
 
 def _linear(recorder: LayerRecorder, input, weight, bias=None):
@@ -86,7 +79,7 @@ def matmul(recorder: LayerRecorder, left: torch.Tensor, right: torch.Tensor) -> 
     if right.dim() == 1:
         right = right.unsqueeze(-1)
     if right.dim() == 2 and recorder.is_static(right):
-        recorder.add_linear(left, right.T)
+        recorder.add_linear(left, right.T, source=right)
     elif left.dim() == 2 and recorder.is_static(left):
         recorder.add_linear(right.transpose(-1, -2), left)
     else:

@@ -23,9 +23,10 @@ class MaskFileError(CheckpointError):
 
 
 def read_mask_file(path: str | Path, model: nn.Module) -> dict[str, torch.Tensor]:
-    """The masks of `path` as bool keep-masks keyed by prunable weight name (`PrunableWeight.name`), checked."""
+    """The masks of `path` as bool keep-masks keyed by prunable weight name (`PrunableWeight.name`), checked, in
+    each weight's GEMM layout (accelsim/pruning/layouts.py; the file holds them as the parameters are stored)."""
     state = read_state_dict(path)
-    weights = {(f"{w.module_name}.{w.param}" if w.module_name else w.param): w for w in find_prunable_weights(model)}
+    weights = {w.state_dict_key: w for w in find_prunable_weights(model)}
     masks = {}
     for key, value in state.items():
         name = key.removesuffix("_mask")
@@ -34,13 +35,13 @@ def read_mask_file(path: str | Path, model: nn.Module) -> dict[str, torch.Tensor
                                 f"{close_match_hint(name, weights)} Keys name weights as the state_dict does: "
                                 f"{', '.join(list(weights)[:6])}")
         weight = weights[name]
-        if tuple(value.shape) != weight.shape:
+        if tuple(value.shape) != weight.stored_shape:
             raise MaskFileError(f"mask file {path}: {key!r} has shape {tuple(value.shape)}, the weight "
-                                f"{tuple(weight.shape)}")
+                                f"{weight.stored_shape}")
         if value.is_complex() or not bool(((value == 0) | (value == 1)).all()):
             raise MaskFileError(f"mask file {path}: {key!r} holds values other than 0 and 1 (a mask keeps a weight "
                                 f"with 1 and prunes it with 0)")
-        masks[weight.name] = value != 0
+        masks[weight.name] = weight.layout.to_gemm(value != 0)
     if not masks:
         raise MaskFileError(f"mask file {path} holds no masks")
     return masks

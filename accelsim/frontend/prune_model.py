@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
 from torch import nn
 
+from accelsim.frontend.lower import describe_input
 from accelsim.frontend.zoo import MODELS, ZooModel
 from accelsim.pruning import PruneReport, PruningError, SchemeBase
 from accelsim.pruning.criteria import Criterion, parse_criterion
@@ -86,7 +86,7 @@ def prune_zoo_model(name: str, model: nn.Module, options: PruningOptions, *, see
     before = heldout_accuracy(model, training.data) if training is not None else None
     mask_file = options.mask_file
     job = PruningJob(model, options.scheme, options.criterion, training, options.fine_tune_epochs,
-                     example_input if isinstance(example_input, torch.Tensor) else None, seed, on_training,
+                     example_input, seed, on_training,
                      None if mask_file is None else lambda fresh: apply_mask_file(mask_file, fresh))
     result = options.schedule.run(job)
     after = heldout_accuracy(result.model, training.data) if training is not None else None
@@ -95,5 +95,7 @@ def prune_zoo_model(name: str, model: nn.Module, options: PruningOptions, *, see
              "criterion": options.criterion.text, "schedule": options.schedule.text,
              "fine_tune_epochs": options.schedule.epochs(job) if training is not None else 0,
              "mask_file": str(options.mask_file) if options.mask_file is not None else None,
+             **({"calibration": f"the lowering's own sample input ({describe_input(example_input)}, seed {seed})"}
+                if options.criterion.name == "wanda" else {}),
              "pruning_rounds": result.rounds}
     return PrunedModel(result.model, result.report, notes)

@@ -1,9 +1,11 @@
-"""Named models for the CLI: torchvision CNNs and BERT-base (randomly initialised and seeded: no weights can be
-downloaded here), and `digits-cnn` and `digits-mlp` (trained on their own data, which pruning schedules use). Each
-entry builds the model and a seeded example input."""
+"""Named models for the CLI: torchvision CNNs and ViT-B/16, BERT-base and GPT-2 (randomly initialised and seeded: no
+weights can be downloaded here), NeuralTalk's LSTM and the keyword spotter TC-ResNet8 (zoo_sequence.py), and
+`digits-cnn` and `digits-mlp` (trained on their own data, which pruning schedules use). Each entry builds the model
+and a seeded example input."""
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +44,9 @@ class ZooModel:
     training: Callable[[int], TrainingSetup] | None = None
     """For a model with data: its data, recipe and seeded initialisation (fine-tuning, accuracy, rewinding);
     None for a model without data (its accuracy is unknown)."""
+    macs: int | None = None
+    """MACs of the lowered model at the default input, shown by `accelsim list` (tests/test_zoo_macs.py lowers
+    every model on the meta device and checks it)."""
 
 
 def _seeded(factory: Callable[[], nn.Module]) -> Callable[[int], nn.Module]:
@@ -137,10 +142,31 @@ MODELS: dict[str, ZooModel] = {
 }
 MODELS["bert-base"] = ZooModel("bert-base", "BERT-base encoder (transformers, from config, random seeded weights)",
                                (1, 128), _seeded(_bert_base), _token_input)
-_DIGITS = {"digits-cnn": "small CNN trained on scikit-learn digits (cached); real test images",
-           "digits-mlp": "3-layer MLP (64-256-128-10) trained on scikit-learn digits (cached); real test images"}
-for _name, _text in _DIGITS.items():
-    MODELS[_name] = ZooModel(_name, _text, (1, 1, 8, 8), _digits_model(_name), _digits_input, _digits_training(_name))
+_DIGITS = {"digits-cnn": ("small CNN trained on scikit-learn digits (cached); real test images", 337_536),
+           "digits-mlp": ("3-layer MLP (64-256-128-10) trained on scikit-learn digits (cached); real test images",
+                          50_432)}
+for _name, (_text, _macs) in _DIGITS.items():
+    MODELS[_name] = ZooModel(_name, _text, (1, 1, 8, 8), _digits_model(_name), _digits_input, _digits_training(_name),
+                             _macs)
+
+
+_MACS = {"alexnet": 714_188_480, "vgg16": 15_470_264_320, "resnet18": 1_814_073_344, "resnet50": 4_089_184_256,
+         "mobilenet_v2": 300_774_272, "googlenet": 1_498_376_192, "bert-base": 11_174_215_680}
+for _name, _macs in _MACS.items():
+    MODELS[_name] = dataclasses.replace(MODELS[_name], macs=_macs)
+
+from accelsim.frontend import zoo_sequence as _seq  # noqa: E402  (after ZooModel and _seeded, which it does not use)
+
+MODELS["vit-b-16"] = ZooModel("vit-b-16", "ViT-B/16 (torchvision), random seeded weights", (1, 3, 224, 224),
+                              _seeded(_seq.vit_b_16), _seq.vit_input, macs=17_563_828_224)
+MODELS["gpt2"] = ZooModel("gpt2", "GPT-2 124M with its LM head (transformers, from config, random seeded weights); "
+                          "--input TOKENS", (1, 128), _seeded(_seq.gpt2), _seq.gpt2_input, macs=16_114_089_984)
+MODELS["neuraltalk-lstm"] = ZooModel("neuraltalk-lstm", "NeuralTalk's captioning LSTM at EIE's benchmark shapes "
+                                     "(We, nn.LSTM 600, Wd); --input BATCHxSTEPS", (1, 16),
+                                     _seeded(_seq.neuraltalk_lstm), _seq.neuraltalk_input, macs=132_931_200)
+MODELS["tc-resnet8"] = ZooModel("tc-resnet8", "TC-ResNet8 keyword spotter (Choi et al. 2019): conv1d over 40 MFCC x "
+                                "101 frames", (1, 40, 101), _seeded(_seq.tc_resnet8), _seq.tc_resnet8_input,
+                                macs=1_563_264)
 
 
 # MobileNet v1 (Howard et al. 2017) at width multiplier 0.5 and 128 x 128: Eyeriss v2's benchmark (Chen et al.,
@@ -156,7 +182,7 @@ def _mobilenet_v1(width_multiplier: float) -> Callable[[], nn.Module]:
 
 MODELS["mobilenet-v1-0.5"] = ZooModel(
     "mobilenet-v1-0.5", "MobileNet v1, width multiplier 0.5 (Eyeriss v2's benchmark, 49.2 M MACs at 128 x 128), "
-    "random seeded weights", (1, 3, 128, 128), _seeded(_mobilenet_v1(0.5)), _image_input)
+    "random seeded weights", (1, 3, 128, 128), _seeded(_mobilenet_v1(0.5)), _image_input, macs=49_160_192)
 
 
 def get_model(name: str) -> ZooModel:

@@ -6,7 +6,8 @@
     prune(model, parse_scheme("global:0.9"), Snip(), ScoringContext(model, data))   # ranked by a criterion
                                                      # (criteria/; schedules/ adds the training around it)
 
-Prunable: weights of nn.Conv2d, nn.Linear and nn.MultiheadAttention (in_proj); never biases. Sparsity is the
+Prunable: every weight a lowered layer multiplies (targets.py: linear, conv1d/2d/3d, transposed convs, attention's
+in_proj, LSTM/GRU/RNN matrices, GPT-2's Conv1D), seen in its GEMM layout (layouts.py); never biases. Sparsity is the
 fraction of zeros; counts round half up and ties keep the earlier index (selection.py). Zeros already in a
 weight, and live torch.nn.utils.prune masks, are respected: nothing pruned is revived.
 """

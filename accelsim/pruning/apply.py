@@ -2,8 +2,9 @@
 
 All decisions are made before anything is written, so a scheme that cannot be applied (han2015 on another
 model, a block shape that fits no layer, a layer with NaN weights) raises and leaves the model untouched.
-Masks are written through torch.nn.utils.prune (custom_from_mask, then remove): the zeros end up permanent in
-the parameter, and live torch prune masks, also on layers left dense, are folded in the same way.
+Masks are written into the parameters in place (PrunableWeight.write_mask: what torch.nn.utils.prune's
+custom_from_mask and remove leave, without their copies): the zeros end up permanent in the parameter, and live
+torch prune masks, also on layers left dense, are folded (prune.remove).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def apply(model: nn.Module, scheme: SchemeBase | str,
                 f"weight {weight.name!r} contains NaN; magnitude ranks are undefined, so it cannot "
                 f"be pruned (exclude it, or fix the weights first)."
             )
-    before = {w.name: int(torch.count_nonzero(w.tensor)) for w in weights}
+    before = {w.name: w.nonzeros for w in weights}
     decisions = scheme.plan(weights, scores)
     _check_something_fits(scheme, decisions)
 
@@ -53,7 +54,7 @@ def apply(model: nn.Module, scheme: SchemeBase | str,
         else:
             weight.write_mask(decision)
             status = "pruned"
-        after = int(torch.count_nonzero(weight.tensor))
+        after = weight.nonzeros
         rows.append(LayerRow(weight.name, weight.shape, before[weight.name], after, status))
     label = scheme.text + (f" (exclude: {', '.join(scheme.exclude)})" if scheme.exclude else "")
     return PruneReport(label, tuple(rows))

@@ -16,7 +16,7 @@ class Channel(PerLayerScheme):
 
     torch.nn.utils.prune.ln_structured(dim=0) by another route: we compute the norms (in float64) and pick the
     filters ourselves for half-up rounding and a defined tie order (the lower channel index wins), then write the
-    mask through prune.custom_from_mask. The bias of a pruned channel is kept, as ln_structured keeps it. With a
+    mask (PrunableWeight.write_mask). The bias of a pruned channel is kept, as ln_structured keeps it. With a
     criterion, filters rank by the same norm of their scores (their sum for signed scores; scores.py)."""
 
     syntax: ClassVar[str] = "channel:<sparsity>[:l1|l2]"

@@ -5,9 +5,12 @@ Groups run along the reduction dimension, the one a GEMM sums over:
 - conv weight (K, C, R, S): groups of m consecutive input channels C for each (k, r, s). This is NVIDIA ASP's
   convention (apex/contrib/sparsity, sparse_masklib.create_mask permutes the weight to (R, S, K, C) before
   grouping): the channels-last implicit-GEMM layout that cuDNN's sparse kernels read, where C is the innermost
-  reduction index. A grouped conv's weight (K, C/groups, R, S) is grouped along its C/groups.
+  reduction index. A grouped conv's weight (K, C/groups, R, S) is grouped along its C/groups; a conv1d's (K, C, R)
+  along C for each (k, r). Weights are seen in their GEMM layout (layouts.py): a transposed conv's groups run
+  along its input channels, a conv3d's along the (depth tap, channel) axis of the conv2d it is lowered as (along C
+  for each depth tap when C is a multiple of m), an LSTM's along the input or hidden features of each gate row.
 In each group the n largest |w| (or, with a criterion, the n highest scores; zeros first to go) are kept (ties:
-the lower channel index). A reduction length not divisible by m
+the lower channel index; nm_jit.py). A reduction length not divisible by m
 cannot be N:M: `mask` raises, and at model level the layer is left dense and listed (ASP skips such layers too).
 """
 
@@ -20,6 +23,7 @@ from pydantic import model_validator
 
 from accelsim.pruning.base import PerLayerScheme
 from accelsim.pruning.errors import LayerMismatch
+from accelsim.pruning.nm_jit import keep_top_n
 from accelsim.pruning.scores import LayerScores, element_scores
 
 
@@ -52,15 +56,16 @@ class NM(PerLayerScheme):
 
     def mask(self, weight: torch.Tensor, *, layer_name: str = "", scores: LayerScores | None = None) -> torch.Tensor:
         scores = element_scores(weight, scores)
-        if weight.dim() == 4:
-            scores = scores.permute(0, 2, 3, 1)  # (K, R, S, C): C innermost, as ASP groups it
+        channels_last = (0, *range(2, weight.dim()), 1)
+        if weight.dim() >= 3:
+            scores = scores.permute(channels_last)  # (K, R, S, C): C innermost, as ASP groups it
             what = "input channels C"
         elif weight.dim() == 2:
             what = "input features C"
         else:
             raise LayerMismatch(
                 f"{weight.dim()}-D weight",
-                f"N:M {self.n}:{self.m} applies to linear (K, C) and conv (K, C, R, S) weights; got a weight of "
+                f"N:M {self.n}:{self.m} applies to linear (K, C) and conv (K, C, taps...) weights; got a weight of "
                 f"shape {tuple(weight.shape)}.",
             )
         length = scores.shape[-1]
@@ -72,9 +77,8 @@ class NM(PerLayerScheme):
                 f"reduction length that is a multiple of m; at model level such a layer is left dense and listed "
                 f"in the report.",
             )
-        groups = scores.reshape(-1, self.m)
-        order = torch.argsort(groups, dim=1, descending=True, stable=True)
-        keep = torch.zeros(groups.shape, dtype=torch.bool, device=weight.device)
-        keep.scatter_(1, order[:, : self.n], True)
-        keep = keep.reshape(scores.shape)
-        return keep.permute(0, 3, 1, 2).contiguous() if weight.dim() == 4 else keep
+        groups = scores.detach().reshape(-1, self.m).cpu().numpy()
+        keep = torch.from_numpy(keep_top_n(groups, self.n)).reshape(scores.shape).to(weight.device)
+        if weight.dim() == 2:
+            return keep
+        return keep.permute(0, weight.dim() - 1, *range(1, weight.dim() - 1)).contiguous()

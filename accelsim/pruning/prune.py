@@ -50,7 +50,8 @@ def prune(model: nn.Module, scheme: SchemeBase, criterion: Criterion | None = No
         for weight in weights:
             weight.fold_live_mask()  # gradient criteria differentiate the plain parameter
         chosen = [w for w in weights if not w.excluded]
-        scores = criterion.scores(context, chosen)
+        # magnitude's scores are what every structure ranks by without scores: skip computing and checking a copy
+        scores = None if isinstance(criterion, Magnitude) else criterion.scores(context, chosen)
         report = apply(model, step_scheme, scores)
         first = first or report
     rows = tuple(replace(row, nonzeros_before=before.nonzeros_before)

@@ -1,7 +1,8 @@
 """Scores that rank weights for pruning, and how a structure turns them into the units it prunes.
 
-A criterion (accelsim/pruning/criteria/) gives every prunable weight a score tensor of the weight's shape: higher
-means more important, kept first. A structure then ranks its own units:
+A criterion (accelsim/pruning/criteria/) gives every prunable weight a score tensor of the weight's shape in its GEMM
+layout (`PrunableWeight.shape`, layouts.py): higher means more important, kept first. A structure then ranks its
+own units:
 - single weights (unstructured, global, ERK, N:M within each group): by the score itself;
 - blocks and channels: by a norm of the scores in the group (block: L2; channel: its l1 or l2), which for the
   magnitude criterion (score |w|) is the group's weight norm, the rule of Han et al. and Li et al. 2017. Scores that
@@ -26,6 +27,9 @@ class LayerScores:
 
     values: torch.Tensor
     signed: bool = False
+    within_rows: bool = False
+    """The criterion compares weights only within each output row (Wanda's per-output groups): `unstructured`
+    then keeps the same share of every row of the GEMM view."""
 
 
 def magnitude_scores(weight: torch.Tensor) -> torch.Tensor:

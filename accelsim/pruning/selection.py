@@ -47,3 +47,12 @@ def top_k_flat(flat: np.ndarray, k: int) -> np.ndarray:
     ties = np.flatnonzero(flat == threshold)
     keep[ties[: k - int(keep.sum())]] = True
     return keep
+
+
+def top_k_per_row(scores: torch.Tensor, k: int) -> torch.Tensor:
+    """Bool mask of a 2-D `scores` keeping the `k` highest of every row; ties go to the earlier column (a stable
+    descending sort keeps equal scores in index order)."""
+    order = torch.argsort(scores.detach(), dim=1, descending=True, stable=True)
+    keep = torch.zeros(scores.shape, dtype=torch.bool, device=scores.device)
+    keep.scatter_(1, order[:, :k], True)
+    return keep

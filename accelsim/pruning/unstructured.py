@@ -6,9 +6,9 @@ from typing import ClassVar, Literal
 
 import torch
 
-from accelsim.pruning.base import PerLayerScheme, Sparsity
+from accelsim.pruning.base import PerLayerScheme, Sparsity, gemm_view
 from accelsim.pruning.scores import LayerScores, element_scores
-from accelsim.pruning.selection import kept_count, top_k_mask
+from accelsim.pruning.selection import kept_count, top_k_mask, top_k_per_row
 
 
 def layer_mask(weight: torch.Tensor, density: float, scores: LayerScores | None = None) -> torch.Tensor:
@@ -16,8 +16,13 @@ def layer_mask(weight: torch.Tensor, density: float, scores: LayerScores | None 
     earlier flat index; zeros first to go).
 
     By magnitude, the same rule as torch.nn.utils.prune.l1_unstructured, but with half-up rounding and a defined tie
-    order (see selection.py); the mask is then written through prune.custom_from_mask."""
-    return top_k_mask(element_scores(weight, scores), kept_count(density, weight.numel()))
+    order (see selection.py); the mask is then written into the weight. Scores compared within rows
+    (Wanda's) keep `kept_count(density, row length)` in every row of the GEMM view instead."""
+    ranked = element_scores(weight, scores)
+    if scores is not None and scores.within_rows:
+        rows = gemm_view(ranked)
+        return top_k_per_row(rows, kept_count(density, rows.shape[1])).reshape(weight.shape)
+    return top_k_mask(ranked, kept_count(density, weight.numel()))
 
 
 class Unstructured(PerLayerScheme):

@@ -15,7 +15,10 @@ def _engineering(value: float, unit: str) -> str:
 
 
 def _stall_text(stall_cycles, cycles: int) -> str:
-    """Each cause's share of the cycles, leaving out those under half a percent."""
+    """Each cause's share of the cycles, leaving out those under half a percent (none in a layer of no cycles: an
+    RNN's first step, whose hidden state is all zeros, takes none on a zero-skipping design)."""
+    if cycles == 0:
+        return "-"
     return ", ".join(f"{cause} {100 * value / cycles:.0f}%" for cause, value in stall_cycles.items()
                      if 200 * value >= cycles) or "-"
 
@@ -52,8 +55,8 @@ def layer_table(result: NetworkResult) -> Table:
                  f"{layer.effectual_macs:,}", f"{100 * layer.utilization:.1f}",
                  *(f"{100 * layer.metrics[name]:.1f}" if name in layer.metrics else "-" for name in metrics),
                  stalls, _engineering(row.total_energy_pj * 1e-12, "J")]
-        if result.has_dense_reference:
-            cells.append(f"{row.speedup:.2f}x")
+        if result.has_dense_reference:  # a layer of no cycles has no finite speedup
+            cells.append(f"{row.speedup:.2f}x" if row.speedup is not None else "-")
         table.add_row(*cells)
     table.add_section()
     macs = sum(row.result.macs for row in result.rows)

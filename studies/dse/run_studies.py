@@ -5,7 +5,8 @@
 
 1. eie: activation FIFO depth x PE count x pruning scheme on EIE (studies/dse/eie.yaml).
 2. systolic: array shape x stationary operand x N:M mode on ResNet-18 dense and 2:4 (studies/dse/systolic.yaml).
-3. digits: test accuracy against speedup across 19 pruning schemes and three accelerators (studies/dse/digits.yaml).
+3. digits: test accuracy against speedup across 25 pruning entries (six fine-tuned) and five archs
+   (studies/dse/digits.yaml).
 
 Each study is a sweep into studies/dse/results/<study>/ (Parquet rows, its spec, environment and default fronts in
 _sweep/), resumed if it was stopped; the script then writes the figures and tables below from those rows alone.

@@ -1,18 +1,16 @@
 """EIE (Han et al., "EIE: Efficient Inference Engine on Compressed Deep Neural Network", ISCA 2016), cycle by cycle.
 
 A sparse weight matrix times a sparse activation vector on N PEs. Row i of the weight matrix belongs to PE i mod N
-(interleaved CSC, 4-bit relative row index with padding entries, 4-bit codebook index: accelsim.dataflows.eie.jit and
-accelsim.dataflows.shared.weight_sharing). The central control unit scans the input activations one row of N (one
+(interleaved CSC, 4-bit relative row index with padding entries, 4-bit codebook index: accelsim.dataflows.eie.layout_jit
+and accelsim.dataflows.shared.weight_sharing). The central control unit scans the input activations one row of N (one
 per PE) at a time and broadcasts at most one nonzero (index, value) per cycle into every PE's activation FIFO; the
-broadcast stalls while any FIFO is full, and moving on to the next row can cost a cycle. A PE
-pops an activation, reads the column's two pointers from its even/odd pointer banks, then processes one entry per cycle
-from 64-bit Spmat SRAM lines (codebook decode, multiply, accumulate into a destination register). A PE whose FIFO is
-empty idles: EIE's load imbalance. The timing walks the layer's actual nonzeros in
-`accelsim.dataflows.eie.jit.simulate_rounds`; this module builds its inputs and turns its counters into a LayerResult.
-
-Layers: linear layers (one vector per token / batch element) are EIE's home; a conv layer runs as one
-matrix-vector product per output position (its im2col windows), and says so; a product of two activations
-(attention) is refused, as its right operand cannot be encoded offline.
+broadcast stalls while any FIFO is full, and moving on to the next row can cost a cycle. A PE pops an activation,
+reads the column's two pointers from its even/odd pointer banks, then processes one entry per cycle from 64-bit Spmat
+SRAM lines (codebook decode, multiply, accumulate into a destination register). A PE whose FIFO is empty idles: EIE's
+load imbalance. The timing follows the layer's actual nonzeros through every broadcast and every PE
+(accelsim.dataflows.eie.rounds_jit, event by event, equal cycle for cycle to the walk of cycle_walk_jit); this module
+builds its inputs and turns its counters into a LayerResult. How each kind of layer runs:
+accelsim.dataflows.eie.problems.
 """
 
 from __future__ import annotations
@@ -24,19 +22,17 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from accelsim.arch import Arch
-from accelsim.dataflows.eie import jit
+from accelsim.dataflows.eie import counters as k
+from accelsim.dataflows.eie.problems import MatrixVectorProblem, matrix_vector_problems
+from accelsim.dataflows.eie.rounds import run_layer
 from accelsim.dataflows.registry import register_dataflow
-from accelsim.dataflows.shared.gemm_view import gemm_operands, gemm_output_to_layer
-from accelsim.dataflows.shared.operands import refuse_activation_product
-from accelsim.dataflows.shared.weight_sharing import Codebook, codebook_from_histogram, fixed_point_scale
-from accelsim.formats.runs import max_run_for
-from accelsim.reference import effectual_macs
+from accelsim.dataflows.shared.gemm_view import gemm_output_to_layer
+from accelsim.dataflows.shared.weight_sharing import Codebook
 from accelsim.results import ActionCounts, LayerResult, Metric, common_causes
 from accelsim.workload import Layer
 
 MEMORY_LEVELS = ("spmat_sram", "ptr_sram", "act_sram")
 COMPONENTS = ("act_fifo", "codebook", "src_act_regs", "dst_act_regs", "act_broadcast", "ccu")
-FIXED_POINT_BITS = 16
 METRICS = {
     "load_balance_efficiency": Metric("1 - PE bubble cycles (starved: FIFO empty) / (PEs x computation cycles), as "
                                       "EIE (Han et al., ISCA 2016, Sec. VI-C) defines it", table_header="load bal. %"),
@@ -124,49 +120,15 @@ class EIE:
 
     def simulate(self, layer: Layer, arch: Arch, *, compute_output: bool = False) -> LayerResult:
         config: EIE.Config = arch.dataflow.config
-        pes = arch.pe_array.pes
-        problems, notes = _matrix_vector_problems(layer)
-        rows_per_batch = _rows_per_batch(arch)
-        line_entries = arch.memory["spmat_sram"].width_bits // (config.weight_index_bits + config.relative_index_bits)
-        max_run = max_run_for(config.relative_index_bits)
-        store_zeros = not config.skip_zero_weights
-        # One pass over each weight matrix lays it out and counts its fixed-point levels for the layer's codebook.
-        scale = fixed_point_scale(layer.weight, FIXED_POINT_BITS)
-        histogram = np.zeros(1 << FIXED_POINT_BITS, dtype=np.int64)
-        layouts = [jit.column_stats(matrix, pes, rows_per_batch, max_run, store_zeros, scale, histogram)
-                   for matrix, _ in problems]
-        codebook = codebook_from_histogram(histogram, scale, index_bits=config.weight_index_bits)
-        counters = np.zeros(jit.N_COUNTERS, dtype=np.int64)
-        stored = padding_total = pointers_per_pe = 0
-        entries_per_pe = np.zeros(pes, dtype=np.int64)  # every group's weights sit in the PE's SRAM at once
-        outputs = []
-        for (matrix, vectors), (entries, padding, first_row, last_row) in zip(problems, layouts, strict=True):
-            starts = np.zeros(entries.size + 1, dtype=np.int64)
-            np.cumsum(entries.ravel(), out=starts[1:])
-            column_starts = starts[:-1].reshape(entries.shape)
-            per_pe_batch = entries.sum(axis=2, dtype=np.int64)  # (batches, PEs)
-            pe_line_base = np.cumsum(per_pe_batch, axis=0) - per_pe_batch  # each PE stores its batches in order
-            out = np.zeros((vectors.shape[0], matrix.shape[0]) if compute_output else (1, 1))
-            codes, rows = np.zeros(1, dtype=np.int16), np.zeros(1, dtype=np.int32)
-            if compute_output:
-                codes, rows = jit.fill_entries(matrix, pes, rows_per_batch, max_run, store_zeros, column_starts,
-                                                  int(starts[-1]), codebook.scale, codebook.levels,
-                                                  codebook.level_to_code)
-            counters += jit.simulate_rounds(
-                vectors, entries, padding, first_row, last_row, column_starts, line_entries, pe_line_base,
-                config.fifo_depth, pes if config.activation_scan == "rows" else 0, config.skip_zero_activations,
-                rows_per_batch, compute_output, codes, rows, codebook.values, out)
-            outputs.append(out)
-            stored += int(starts[-1])
-            padding_total += int(padding.sum(dtype=np.int64))
-            entries_per_pe += per_pe_batch.sum(axis=0)
-            pointers_per_pe += entries.shape[0] * (matrix.shape[1] + 1)
-        batches = [entries.shape[0] for entries, *_ in layouts]  # the layout's own batch count per matrix
-        notes += _batch_notes(problems, batches[0], pes, rows_per_batch)
-        notes += _capacity_notes(arch, config, int(entries_per_pe.max()), pointers_per_pe, problems)
-        moves = _activation_moves(arch, problems, batches, int(counters[jit.ROUNDS]))
-        return _layer_result(layer, arch, config, counters, moves, stored, padding_total, codebook, notes,
-                             gemm_output_to_layer(layer, outputs) if compute_output else None)
+        problems, notes = matrix_vector_problems(layer)
+        run = run_layer(layer, problems, arch.pe_array.pes, _rows_per_batch(arch), config,
+                        arch.memory["spmat_sram"].width_bits, compute_output)
+        notes += _batch_notes(problems, run.batches[0], arch.pe_array.pes, _rows_per_batch(arch))
+        notes += _capacity_notes(arch, config, int(run.entries_per_pe.max()), run.pointers_per_pe, problems)
+        moves = _activation_moves(arch, problems, run.batches, int(run.counters[k.ROUNDS]))
+        return _layer_result(layer, arch, config, run.counters, moves, run.stored, run.padding, run.codebook,
+                             run.effectual_macs, notes,
+                             gemm_output_to_layer(layer, run.outputs) if compute_output else None)
 
 
 def _rows_per_batch(arch: Arch) -> int:
@@ -178,7 +140,8 @@ def _register_entries(arch: Arch, name: str) -> int:
     return (arch.components[name].size_bytes or 0) * 8 // arch.data.activation_bits
 
 
-def _activation_moves(arch: Arch, problems, batches: list[int], rounds: int) -> dict[tuple[str, str], int]:
+def _activation_moves(arch: Arch, problems: list[MatrixVectorProblem], batches: list[int],
+                      rounds: int) -> dict[tuple[str, str], int]:
     """Where each round's nonzero detection reads its input activations, and where finished outputs go.
 
     One input vector that fits the source registers (64 per PE) is read from them; several vectors (batch,
@@ -187,42 +150,27 @@ def _activation_moves(arch: Arch, problems, batches: list[int], rounds: int) -> 
     each round writes the outputs it finished to the activation SRAM.
     """
     pes = arch.pe_array.pes
-    vectors_total = sum(vectors.shape[0] for _, vectors in problems)
+    vectors_total = sum(problem.n_vectors for problem in problems)
     inputs_in_registers = vectors_total == 1 and all(
-        vectors.shape[1] <= pes * _register_entries(arch, "src_act_regs") for _, vectors in problems)
+        problem.n_inputs <= pes * _register_entries(arch, "src_act_regs") for problem in problems)
     reads = writes = 0
-    for (matrix, vectors), matrix_batches in zip(problems, batches, strict=True):
-        reads += vectors.shape[0] * matrix_batches * vectors.shape[1]
-        writes += vectors.shape[0] * matrix.shape[0]
+    for problem, matrix_batches in zip(problems, batches, strict=True):
+        reads += problem.n_vectors * matrix_batches * problem.n_inputs
+        writes += problem.n_vectors * problem.n_outputs
     source = "src_act_regs" if inputs_in_registers else "act_sram"
     return {(source, "read"): reads, ("act_sram", "write"): 0 if rounds == 1 else writes}
 
 
-def _matrix_vector_problems(layer: Layer) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[str]]:
-    """(weight matrix rows = outputs x cols = inputs, vectors x inputs) per group, and what the mapping did."""
-    if layer.op == "linear":
-        notes = [] if layer.input.shape[0] == 1 else [
-            f"{layer.input.shape[0]} input vectors (batch x tokens) run one after another"]
-        return [(np.ascontiguousarray(layer.weight), np.ascontiguousarray(layer.input))], notes
-    refuse_activation_product(layer, "EIE", "its weights must be encoded offline into interleaved CSC")
-    problems = [(np.ascontiguousarray(b.T), a) for a, b in gemm_operands(layer)]
-    if layer.op == "matmul":
-        return problems, [f"{len(problems)} batched weight matrices run one after another"]
-    d = layer.dims
-    note = (f"conv run as {d['N'] * d['P'] * d['Q']} matrix-vector products per group (one per output position, "
-            f"its {d['R']}x{d['S']}x{d['C'] // d['G']} window as the vector): EIE has no convolution dataflow")
-    return problems, [note + (f"; {d['G']} groups one after another" if d["G"] > 1 else "")]
-
-
-def _batch_notes(problems, batches: int, pes: int, rows_per_batch: int) -> list[str]:
-    outputs = problems[0][0].shape[0]
+def _batch_notes(problems: list[MatrixVectorProblem], batches: int, pes: int, rows_per_batch: int) -> list[str]:
+    outputs = problems[0].n_outputs
     if batches <= 1:
         return []
     return [f"{outputs} outputs over {pes} PEs exceed the destination registers ({rows_per_batch} per PE): "
             f"{batches} batches, each broadcasting the input again (the paper's batches of {rows_per_batch * pes})"]
 
 
-def _capacity_notes(arch: Arch, config: EIE.Config, entries: int, pointers: int, problems) -> list[str]:
+def _capacity_notes(arch: Arch, config: EIE.Config, entries: int, pointers: int,
+                    problems: list[MatrixVectorProblem]) -> list[str]:
     """What does not fit the chip (all of a layer's groups at once). Reported, not refused: the paper's scaling
     studies run such layers too."""
     notes = []
@@ -241,59 +189,57 @@ def _capacity_notes(arch: Arch, config: EIE.Config, entries: int, pointers: int,
         notes.append(f"a {config.pointer_bits}-bit pointer cannot address the fullest PE's {entries:,} entries "
                      f"(needs {entries.bit_length()} bits); timing assumes it can")
     act_entries = arch.memory["act_sram"].size_bytes * 8 // arch.data.activation_bits
-    per_pe = max(math.ceil(vectors.shape[1] / arch.pe_array.pes) for _, vectors in problems)
+    per_pe = max(math.ceil(problem.n_inputs / arch.pe_array.pes) for problem in problems)
     if per_pe > act_entries:
         notes.append(f"an input vector puts {per_pe} activations on a PE but act_sram holds {act_entries}")
     return notes
 
 
 def _layer_result(layer: Layer, arch: Arch, config: EIE.Config, c: np.ndarray, moves: dict, stored: int,
-                  padding: int, codebook: Codebook, notes: list[str], output: np.ndarray | None) -> LayerResult:
+                  padding: int, codebook: Codebook, effectual_macs: int, notes: list[str],
+                  output: np.ndarray | None) -> LayerResult:
     pes = arch.pe_array.pes
-    drain = config.pipeline_drain_cycles * int(c[jit.ACTIVE_ROUNDS])  # a round that broadcasts nothing drains nothing
-    cycles = int(c[jit.CYCLES]) + drain
-    processed = int(c[jit.ENTRY_CYCLES] + c[jit.PADDING_CYCLES])
-    pe_cycles = pes * int(c[jit.CYCLES])
+    drain = config.pipeline_drain_cycles * int(c[k.ACTIVE_ROUNDS])  # a round that broadcasts nothing drains nothing
+    cycles = int(c[k.CYCLES]) + drain
+    processed = int(c[k.ENTRY_CYCLES] + c[k.PADDING_CYCLES])
+    pe_cycles = pes * int(c[k.CYCLES])
     # In a round's first cycle every PE waits for the first broadcast: pipeline latency, not starvation.
-    fill = int(c[jit.STARTED_ROUNDS])
-    starved = int(c[jit.FIFO_EMPTY_CYCLES]) - pes * fill
-    scan_starved = int(c[jit.SCAN_STARVED_PE_CYCLES])
+    fill = int(c[k.STARTED_ROUNDS])
+    starved = int(c[k.FIFO_EMPTY_CYCLES]) - pes * fill
+    scan_starved = int(c[k.SCAN_STARVED_PE_CYCLES])
     # PE-cycles by what the PE did, as chip cycles (divided by the PEs); busy is what is left: real entries.
-    overhead = round(int(c[jit.PADDING_CYCLES] + c[jit.EMPTY_COLUMN_CYCLES]) / pes)
+    overhead = round(int(c[k.PADDING_CYCLES] + c[k.EMPTY_COLUMN_CYCLES]) / pes)
     stalls = {"pipeline_fill": drain + fill, "format_overhead": min(overhead, cycles - drain - fill)}
     left = cycles - drain - fill - stalls["format_overhead"]
     stalls["activation_scan"] = min(round(scan_starved / pes), left)
     stalls["load_imbalance"] = min(round((starved - scan_starved) / pes), left - stalls["activation_scan"])
-    broadcasts = int(c[jit.BROADCASTS])
+    broadcasts = int(c[k.BROADCASTS])
     actions = ActionCounts({
         ("mac", "compute"): processed,
         ("codebook", "read"): processed,
-        ("dst_act_regs", "read"): processed - int(c[jit.ACCUMULATOR_BYPASSES]),
+        ("dst_act_regs", "read"): processed - int(c[k.ACCUMULATOR_BYPASSES]),
         ("dst_act_regs", "write"): processed,
-        ("spmat_sram", "read"): int(c[jit.SPMAT_LINE_READS]),
-        ("ptr_sram", "read"): 2 * int(c[jit.POINTER_READS]),  # p_j and p_j+1 from the even and odd banks
+        ("spmat_sram", "read"): int(c[k.SPMAT_LINE_READS]),
+        ("ptr_sram", "read"): 2 * int(c[k.POINTER_READS]),  # p_j and p_j+1 from the even and odd banks
         ("act_fifo", "write"): broadcasts * pes,
-        ("act_fifo", "read"): int(c[jit.POINTER_READS]),
+        ("act_fifo", "read"): int(c[k.POINTER_READS]),
         ("act_broadcast", "transfer"): broadcasts * pes,
         ("ccu", "cycle"): cycles,
         **moves,
     })
     metrics = {
         "load_balance_efficiency": 1 - starved / pe_cycles if pe_cycles else 1.0,
-        "broadcast_stall_cycles": int(c[jit.BROADCAST_STALL_CYCLES]),
-        "scan_cycles": int(c[jit.SCAN_CYCLES]),
+        "broadcast_stall_cycles": int(c[k.BROADCAST_STALL_CYCLES]),
+        "scan_cycles": int(c[k.SCAN_CYCLES]),
         "fifo_empty_pe_cycles": starved,
-        "empty_column_pe_cycles": int(c[jit.EMPTY_COLUMN_CYCLES]),
+        "empty_column_pe_cycles": int(c[k.EMPTY_COLUMN_CYCLES]),
         "stored_entries": stored,
         "padding_entries": padding,
         "codebook_relative_rms_error": codebook.relative_rms_error,
-        "rounds": int(c[jit.ROUNDS]),
+        "rounds": int(c[k.ROUNDS]),
     }
-    # With both operands' zeros skipped, every real entry processed is a nonzero weight meeting a nonzero
-    # activation, each pair once: the effectual MACs, without another pass over the weights.
-    skips_both = config.skip_zero_weights and config.skip_zero_activations
     return LayerResult(
         name=layer.name, op=layer.op, cycles=cycles, macs=layer.macs, macs_issued=processed,
-        effectual_macs=int(c[jit.ENTRY_CYCLES]) if skips_both else effectual_macs(layer), multipliers=pes,
+        effectual_macs=effectual_macs, multipliers=pes,
         actions=actions, stall_cycles=stalls,
         output=output, notes=tuple(notes), metrics=metrics)

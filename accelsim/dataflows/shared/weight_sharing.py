@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accelsim.dataflows.shared.weight_sharing_jit import fixed_point_histogram
+from accelsim.dataflows.shared.weight_sharing_jit import fixed_point_histogram, lloyd_sorted
 
 MAX_ITERATIONS = 200
 
@@ -60,7 +60,8 @@ def fit_codebook(matrix: np.ndarray, *, index_bits: int = 4, fixed_point_bits: i
 
 def codebook_from_histogram(counts: np.ndarray, scale: float, *, index_bits: int = 4) -> Codebook:
     """The codebook for weights whose nonzeros have `counts[level + levels // 2]` at each fixed-point level
-    (accelsim.dataflows.eie.jit.fixed_point_histogram; a caller that walks the weights anyway can count them there)."""
+    (accelsim.dataflows.shared.weight_sharing_jit.fixed_point_histogram; a caller that walks the weights anyway can
+    count them there)."""
     if not 1 <= index_bits <= 15:
         raise ValueError(f"index_bits must be in 1..15, got {index_bits}")
     levels = counts.size
@@ -82,9 +83,8 @@ def codebook_from_histogram(counts: np.ndarray, scale: float, *, index_bits: int
 
 
 def _lloyd_sorted(x: np.ndarray, weight: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, int]:
-    """Lloyd's k-means on sorted weighted points. In one dimension each cluster is a run of consecutive points cut
-    at the midpoints between neighbouring centroids, so one step is a binary search per cut and prefix sums; it
-    stops when no cut moves.
+    """Lloyd's k-means on sorted weighted points (weight_sharing_jit.lloyd_sorted: a step is a binary search per cut
+    and prefix sums; it stops when no cut moves).
 
     A cluster left empty (the linear start puts centroids in the gap that pruning leaves around zero) is moved to
     the point farthest from its centroid in the cluster with the largest squared error, as scikit-learn does, so
@@ -92,28 +92,7 @@ def _lloyd_sorted(x: np.ndarray, weight: np.ndarray, centroids: np.ndarray) -> t
     mass_before = np.concatenate([[0.0], np.cumsum(weight)])
     moment_before = np.concatenate([[0.0], np.cumsum(weight * x)])
     square_before = np.concatenate([[0.0], np.cumsum(weight * x * x)])
-    cuts = None
-    for iteration in range(1, MAX_ITERATIONS + 1):
-        # Points equal to a midpoint go to the lower cluster, as _nearest assigns ties.
-        new_cuts = np.concatenate([[0], np.searchsorted(x, (centroids[1:] + centroids[:-1]) / 2, side="right"),
-                                   [x.size]])
-        if cuts is not None and np.array_equal(new_cuts, cuts):
-            return centroids, iteration
-        cuts = new_cuts
-        mass = mass_before[cuts[1:]] - mass_before[cuts[:-1]]
-        moment = moment_before[cuts[1:]] - moment_before[cuts[:-1]]
-        centroids = np.where(mass > 0, moment / np.maximum(mass, 1e-300), centroids)
-        error = np.where(mass > 0, square_before[cuts[1:]] - square_before[cuts[:-1]]
-                         - moment**2 / np.maximum(mass, 1e-300), -1.0)
-        for empty in np.flatnonzero(mass == 0):
-            worst = int(np.argmax(error))
-            first, last = x[cuts[worst]], x[cuts[worst + 1] - 1]
-            if error[worst] <= 0 or first == last:
-                break  # fewer distinct weights than codes: nothing left to split
-            centroids[empty] = first if centroids[worst] - first > last - centroids[worst] else last
-            error[worst] = -1.0  # split once per step: the next empty cluster takes another one
-        centroids = np.sort(centroids)
-    return centroids, MAX_ITERATIONS
+    return lloyd_sorted(x, mass_before, moment_before, square_before, centroids, MAX_ITERATIONS)
 
 
 def _nearest(x: np.ndarray, centroids: np.ndarray) -> np.ndarray:

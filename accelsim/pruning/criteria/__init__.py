@@ -3,6 +3,7 @@
     magnitude   |w| (default)                   random    seeded uniform scores (the baseline)
     taylor      |w x dL/dw| over a few batches  snip      |w x dL/dw| on one batch (at initialisation)
     grasp       w x Hg (signed)                 synflow   data-free |w x dR/dw|, 100 iterative steps
+    wanda       |w| x ||x||_2 on the sample input, per output row (LLMs)
 
 CLI form `name[:key=value...]`, e.g. `taylor:batches=8`, `synflow:iterations=20`.
 """
@@ -13,10 +14,11 @@ from accelsim.pruning.criteria.base import Criterion, ScoringContext
 from accelsim.pruning.criteria.gradients import GraSP, Snip, Taylor
 from accelsim.pruning.criteria.magnitude import Magnitude, RandomScores
 from accelsim.pruning.criteria.synflow import SynFlow
+from accelsim.pruning.criteria.wanda import Wanda
 from accelsim.pruning.option_text import parse_option_text
 
 CRITERIA: dict[str, type[Criterion]] = {cls.name: cls for cls in (Magnitude, RandomScores, Taylor, Snip, GraSP,
-                                                                    SynFlow)}
+                                                                    SynFlow, Wanda)}
 
 
 def parse_criterion(text: str) -> Criterion:
@@ -25,4 +27,4 @@ def parse_criterion(text: str) -> Criterion:
 
 
 __all__ = ["CRITERIA", "Criterion", "GraSP", "Magnitude", "RandomScores", "ScoringContext", "Snip", "SynFlow",
-           "Taylor", "parse_criterion"]
+           "Taylor", "Wanda", "parse_criterion"]

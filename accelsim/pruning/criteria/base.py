@@ -26,8 +26,9 @@ class ScoringContext:
     model: nn.Module
     data: LabelledData | None = None
     """The model's own training data (criteria that need data score on batches of its training split)."""
-    example_input: torch.Tensor | None = None
-    """One input of the model's shape (SynFlow feeds ones of this shape)."""
+    example_input: object = None
+    """The model's sample input, as `lower` takes it (a tensor, a tuple, or a dict of keyword arguments): SynFlow
+    feeds ones of its shape, Wanda calibrates on it."""
     seed: int = 0
 
 

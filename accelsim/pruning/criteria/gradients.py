@@ -70,7 +70,8 @@ class Taylor(Criterion):
         params = parameters_of(weights)
         with _Evaluating(context.model):
             grads = mean_gradient(context, params, scoring_batches(context, self.batches, self.batch_size))
-        return {w.name: LayerScores((p.detach() * g).abs()) for w, p, g in zip(weights, params, grads, strict=True)}
+        return {w.name: LayerScores(w.layout.to_gemm((p.detach() * g).abs()))
+                for w, p, g in zip(weights, params, grads, strict=True)}
 
 
 class Snip(Taylor):
@@ -105,5 +106,5 @@ class GraSP(Criterion):
             grads = mean_gradient(context, params, batches, self.temperature, create_graph=True)
             z = sum((grad * fixed).sum() for grad, fixed in zip(grads, g, strict=True))
             hessian_g = torch.autograd.grad(z, params)
-        return {w.name: LayerScores(p.detach() * hg, signed=True)
+        return {w.name: LayerScores(w.layout.to_gemm(p.detach() * hg), signed=True)
                 for w, p, hg in zip(weights, params, hessian_g, strict=True)}

@@ -46,5 +46,5 @@ class SynFlow(Criterion):
         params = parameters_of(copies)
         flow = linear(torch.ones((1, *example.shape[1:]), dtype=torch.float64)).sum()
         grads = torch.autograd.grad(flow, params)
-        return {w.name: LayerScores((p.detach() * g).abs())
+        return {w.name: LayerScores(w.layout.to_gemm((p.detach() * g).abs()))
                 for w, p, g in zip(weights, params, grads, strict=True)}

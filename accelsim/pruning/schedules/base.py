@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-import torch
 from pydantic import BaseModel, ConfigDict
 from torch import nn
 
@@ -37,7 +36,8 @@ class PruningJob:
     training: TrainingSetup | None = None
     fine_tune_epochs: int | None = None
     """Epochs of (re)training per round; None: the schedule's default."""
-    example_input: torch.Tensor | None = None
+    example_input: object = None
+    """The model's sample input (ScoringContext.example_input)."""
     seed: int = 0
     on_training: TrainingProgress | None = None
     prepare_initialisation: Callable[[nn.Module], None] | None = None
@@ -77,9 +77,9 @@ class ScheduleResult:
 
 
 def round_record(job: PruningJob, model: nn.Module, index: int) -> dict:
-    weights = [w.tensor for w in find_prunable_weights(model)]
-    total = sum(t.numel() for t in weights)
-    zeros = total - sum(int(torch.count_nonzero(t)) for t in weights)
+    weights = find_prunable_weights(model)
+    total = sum(w.stored.numel() for w in weights)
+    zeros = total - sum(w.nonzeros for w in weights)
     accuracy = heldout_accuracy(model, job.training.data) if job.training is not None else None
     return {"round": index, "sparsity": zeros / total if total else 0.0, "test_accuracy": accuracy}
 
@@ -88,7 +88,7 @@ def combined_report(first: PruneReport, last: PruneReport, model: nn.Module) -> 
     """`last`'s rows with the nonzeros before the first round, and after everything (training included)."""
     from dataclasses import replace
 
-    after = {w.name: int(torch.count_nonzero(w.tensor)) for w in find_prunable_weights(model)}
+    after = {w.name: w.nonzeros for w in find_prunable_weights(model)}
     rows = tuple(replace(row, nonzeros_before=before.nonzeros_before, nonzeros_after=after[row.name])
                  for row, before in zip(last.rows, first.rows, strict=True))
     return PruneReport(last.scheme, rows)

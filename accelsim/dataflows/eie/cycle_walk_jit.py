@@ -1,6 +1,10 @@
-"""EIE's numba functions (Han et al., ISCA 2016): the interleaved-CSC layout of a weight matrix (counting its 16-bit
-fixed-point levels for the codebook on the way), and the cycle-by-cycle run of the activation broadcast, the per-PE
-FIFOs and the PEs.
+"""EIE's reference model, cycle by cycle (Han et al., ISCA 2016): the interleaved-CSC layout of a weight matrix
+and a walk of the activation broadcast, the per-PE FIFOs and the PEs one cycle at a time, every PE every cycle.
+
+This is the model's definition in executable form, kept as the oracle of the event-driven kernels that simulate
+runs (accelsim.dataflows.eie.layout_jit and rounds_jit compute the same counters, and the same output, in time that
+grows with the nonzeros instead of cycles x PEs; tests/test_eie_events_jit.py holds them equal). Its cycles are worked
+by hand in tests/test_eie_jit.py.
 
 Layout. A weight matrix W (rows = outputs, cols = inputs) is spread over n_pes PEs: row i belongs to PE i mod n_pes
 as local row i // n_pes. A PE's destination registers hold `rows_per_batch` local rows, so the local rows are cut
@@ -20,25 +24,25 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from accelsim.dataflows.eie.counters import (
+    ACCUMULATOR_BYPASSES,
+    ACTIVE_ROUNDS,
+    BROADCAST_STALL_CYCLES,
+    BROADCASTS,
+    CYCLES,
+    EMPTY_COLUMN_CYCLES,
+    ENTRY_CYCLES,
+    FIFO_EMPTY_CYCLES,
+    N_COUNTERS,
+    PADDING_CYCLES,
+    POINTER_READS,
+    ROUNDS,
+    SCAN_CYCLES,
+    SCAN_STARVED_PE_CYCLES,
+    SPMAT_LINE_READS,
+    STARTED_ROUNDS,
+)
 from accelsim.dataflows.shared.weight_sharing_jit import level_index
-
-# Indices into the counter array `simulate_rounds` returns.
-CYCLES = 0
-BROADCASTS = 1
-BROADCAST_STALL_CYCLES = 2
-ENTRY_CYCLES = 3
-PADDING_CYCLES = 4
-EMPTY_COLUMN_CYCLES = 5
-FIFO_EMPTY_CYCLES = 6
-SPMAT_LINE_READS = 7
-POINTER_READS = 8
-ACCUMULATOR_BYPASSES = 9
-ROUNDS = 10
-ACTIVE_ROUNDS = 11  # rounds that broadcast at least one activation
-STARTED_ROUNDS = 12  # rounds that took at least one cycle (with an ideal scan, the active ones)
-SCAN_CYCLES = 13  # cycles the CCU spent moving to the next activation row, broadcasting nothing
-SCAN_STARVED_PE_CYCLES = 14  # PE-cycles idle with an empty FIFO right after such a cycle that could have broadcast
-N_COUNTERS = 15
 
 
 @njit(cache=True)
