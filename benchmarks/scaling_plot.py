@@ -22,7 +22,7 @@ def plot_scaling(rows: list, fit: tuple[float, float, float, float], twins: list
     per_layer.plot(x / 1e6, (a + b * x) * 1e3, color="black", linewidth=1,
                    label=f"{a * 1e3:.2f} ms + {b * 1e9:.1f} ns x products (R$^2$ {r2:.2f}; dense MACs: {r2_dense:.2f})")
     per_layer.set_xlabel("products issued by SCNN in the layer (M)")
-    per_layer.set_ylabel("SCNN seconds per layer (ms)")
+    per_layer.set_ylabel("SCNN CPU seconds per layer (ms)")
     per_layer.set_title("SCNN: cost per layer follows the products issued")
     per_layer.legend(fontsize=7)
     effectual = np.array([row[4].sum() for row in rows]) / 1e6
@@ -33,7 +33,7 @@ def plot_scaling(rows: list, fit: tuple[float, float, float, float], twins: list
     for (label, *_), x_value, y_value in zip(rows, effectual, [row[1].sum() for row in rows], strict=True):
         totals.annotate(label, (x_value, y_value), fontsize=7, textcoords="offset points", xytext=(4, 4))
     totals.set_xlabel("effectual MACs of the workload (M)")
-    totals.set_ylabel("seconds for the whole workload")
+    totals.set_ylabel("seconds for the whole workload (numpy: wall)")
     totals.set_title("whole network, best of the repeats")
     totals.legend(fontsize=8)
     figure.tight_layout()
