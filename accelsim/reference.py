@@ -1,6 +1,10 @@
 """Dense reference results of a `Layer`, in plain numpy (float64): the output every dataflow's own schedule must
-reproduce, and the count of effectual MACs (both operands nonzero). Both come from one routine: the effectual count
-is the same layer evaluated on the operands' nonzero masks, summed, which is exact in float64 (integers < 2**53)."""
+reproduce, and the count of effectual MACs (both operands nonzero), in integers.
+
+A conv's effectual count factors over (input channel, kernel tap): sum over c, r, s of the nonzero weights at
+(c, r, s) (over the output channels of c's group) times the nonzero inputs of channel c that tap (r, s) reaches over
+every output position and image. The second factor is a strided window count of the input's nonzero mask, so the
+count costs one pass over the window positions per tap (the im2col size), not the layer's MACs."""
 
 from __future__ import annotations
 
@@ -27,9 +31,7 @@ def effectual_macs(layer: Layer) -> int:
         if layer.padding == (0, 0) and np.all(layer.input != 0) and np.all(layer.weight != 0):
             count = layer.macs  # every window tap meets a real, nonzero input: a dense layer's MACs all count
         elif layer.op == "conv2d":
-            input_mask = (layer.input != 0).astype(np.float64)
-            weight_mask = (layer.weight != 0).astype(np.float64)
-            count = round(float(_evaluate(layer, input_mask, weight_mask).sum()))
+            count = _conv_effectual_macs(layer)
         else:
             # Without a window, each reduction index c pairs every nonzero input at c with every nonzero weight at
             # c: sum over c of the two counts, in integers, with no float copy of a large weight matrix.
@@ -38,6 +40,24 @@ def effectual_macs(layer: Layer) -> int:
             count = int((inputs.astype(np.int64) * weights.astype(np.int64)).sum())
         _EFFECTUAL_MACS[layer] = count
     return _EFFECTUAL_MACS[layer]
+
+
+def _conv_effectual_macs(layer: Layer) -> int:
+    d = layer.dims
+    k, c_per_group, r, s = layer.weight.shape
+    (ph, pw), (sh, sw), (dh, dw) = layer.padding, layer.stride, layer.dilation
+    # Nonzero weights reading each (input channel, tap): the weights of a conv group read its channels only.
+    weights_at = np.count_nonzero(layer.weight.reshape(layer.groups, k // layer.groups, c_per_group, r, s), axis=1)
+    weights_at = weights_at.reshape(d["C"], r, s).astype(np.int64)
+    nonzero = np.pad(layer.input != 0, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    count = 0
+    for tap_r in range(r):
+        rows = slice(tap_r * dh, tap_r * dh + (d["P"] - 1) * sh + 1, sh)
+        for tap_s in range(s):
+            cols = slice(tap_s * dw, tap_s * dw + (d["Q"] - 1) * sw + 1, sw)
+            reached = np.count_nonzero(nonzero[:, :, rows, cols], axis=(0, 2, 3)).astype(np.int64)
+            count += int(reached @ weights_at[:, tap_r, tap_s])
+    return count
 
 
 def _evaluate(layer: Layer, x: np.ndarray, w: np.ndarray) -> np.ndarray:

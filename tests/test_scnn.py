@@ -597,7 +597,8 @@ def test_a_network_run_prices_scnn_against_dcnn():
 
 # --- 8. the kernels as plain Python ----------------------------------------------------------------------------------
 
-PY_KERNELS = ("cartesian_product", "dense_product_counts", "accept_step", "bank_of_address", "output_coordinate")
+PY_KERNELS = ("cartesian_product", "dense_product_counts", "bank_of_address", "bank_table",
+              "output_coordinate")
 
 
 def test_pure_python_kernels_agree_with_the_jitted(monkeypatch):
@@ -631,6 +632,41 @@ def test_a_plane_that_overflows_the_iaram_is_walked_in_strips():
     np.testing.assert_allclose(result.output, reference_output(layer), atol=1e-9)
     # Each strip reads its inputs and writes its outputs through DRAM, and re-reads all the weights.
     assert result.actions[("dram", "write")] > 0
+
+
+def test_strips_searched_over_several_cuts_add_each_product_once():
+    # With 256-byte IARAM and OARAM the first guess of strips (from the whole plane's fill) is too few and more are
+    # cut until every strip fits. Only the final strips may add into the output: before issue 20 every tried cut
+    # was walked into the same array, and this layer's output came out three times the convolution.
+    rng = np.random.default_rng(18)
+    layer = conv(rng, n=2, c=24, k=16, h=48, w=20, stride=2, padding=1, ad=0.8)
+    result = run(layer, "scnn", "memory.iaram.size_bytes=256", "memory.oaram.size_bytes=256", compute_output=True)
+    assert result.metrics["temporal_passes"] == 6
+    np.testing.assert_allclose(result.output, reference_output(layer), atol=1e-9)
+
+
+@pytest.mark.parametrize("guess", [True, False])
+@pytest.mark.parametrize("case", ["fits", "overflows", "fits_small_buffers"])
+def test_the_guess_of_an_oaram_overflow_orders_the_walks_but_changes_no_result(monkeypatch, case, guess):
+    # Values first (without the crossbar) then the crossbar walk or the strips, or the crossbar walk first: the same
+    # result either way. "fits": nonnegative inputs, nonpositive weights, so no output survives the ReLU and the
+    # OARAM stays empty although a dense input suggests an overflow.
+    from accelsim.dataflows.scnn import dataflow as scnn_dataflow
+
+    rng = np.random.default_rng(3)
+    x = np.abs(rng.standard_normal((1, 16, 40, 40)))
+    weight = sparse(rng, (24, 16, 3, 3), 0.5)
+    weight = -np.abs(weight) if case.startswith("fits") else weight
+    layer = Layer("c", "conv2d", x, weight, padding=1)
+    # A PE's 5 x 5 tile x 24 channels x 20 bits = 1,500 bytes of dense outputs, about half of them positive.
+    extra = () if case == "fits" else ("memory.oaram.size_bytes=512",)
+    expected = run(layer, "scnn", *extra, compute_output=True)
+    monkeypatch.setattr(scnn_dataflow, "_oaram_likely_overflows", lambda before, x: guess)
+    got = run(layer, "scnn", *extra, compute_output=True)
+    assert got.cycles == expected.cycles and dict(got.stall_cycles) == dict(expected.stall_cycles)
+    assert dict(got.actions) == dict(expected.actions) and got.metrics == expected.metrics
+    np.testing.assert_array_equal(got.output, expected.output)
+    assert (got.metrics["temporal_passes"] > 1) == (case == "overflows")
 
 
 def test_partial_sums_two_strips_feed_by_hand():

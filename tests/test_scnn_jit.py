@@ -98,6 +98,7 @@ def test_two_by_two_pes_halos_conflicts_and_barrier():
 
 def test_two_by_two_kernel_counters():
     from accelsim.dataflows.scnn.mapping import plan_conv
+    from accelsim.dataflows.scnn.walk import cartesian_walk
 
     layer = two_by_two_layer()
     m = plan_conv(layer.input, layer.weight, layer.dims, layer.stride, layer.padding, layer.dilation, 2, 2, 16,
@@ -105,11 +106,8 @@ def test_two_by_two_kernel_counters():
     assert (m.region_h, m.region_w, m.kc) == (3, 3, 1)
     assert list(m.region_p0) == [0, 0, 1, 1] and list(m.region_q0) == [0, 1, 0, 1]
     out = np.zeros((1, 1, 4, 4))
-    pe_cycles, c = kernel.cartesian_product(
-        m.acts.ptr, m.acts.row, m.acts.col, m.acts.value, m.weights.ptr, m.weights.k, m.weights.row,
-        m.weights.col, m.weights.value, m.k_base, m.acts.phase_ptr, m.weights.phase_ptr, 1, 1, 1, 4, 4, 1, 1,
-        m.act_c0, 1, 0, 1, m.region_p0, m.region_q0, 3, 3, 4, 4, 1, 1, 1, 1, 1, 1, 2, 2, 4, kernel.MODULO, True, 1, out,
-        True)
+    config = small_arch(2, 2).dataflow.config
+    pe_cycles, c = cartesian_walk(m, (4, 4), (1, 1), (1, 1), (1, 1), True, config, 4, out, True)
     assert list(pe_cycles[0, 0]) == [2, 0, 0, 1]
     assert c[kernel.STEPS] == 2 and c[kernel.CONFLICT_CYCLES] == 1
     assert c[kernel.PRODUCTS] == 6 and c[kernel.VALID_PRODUCTS] == 5 and c[kernel.EMPTY_SLOTS] == 2

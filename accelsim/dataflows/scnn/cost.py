@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 import numpy as np
 
@@ -66,6 +67,32 @@ def combine(runs: list[Run]) -> Run:
     return total
 
 
+class Capacity(NamedTuple):
+    """What a run's activations take of the PEs' buffers, and the passes that makes necessary."""
+
+    passes: int
+    in_bits_pe: int  # the fullest PE's input tile (compressed)
+    out_bits_pe: int
+    iaram_bits: int
+    oaram_bits: int
+    act_entries: np.ndarray  # (images, tiles) stored input entries
+    out_entries: np.ndarray  # (images, PEs) output entries written to the OARAM
+
+
+def capacity(arch: Arch, config, mapping: Mapping, values: np.ndarray | None, pes: int) -> Capacity:
+    """The fullest PE's inputs and outputs against its IARAM and OARAM: more than 1 pass when either overflows.
+    Needs the mapping and the output values (when outputs are compressed), not the walk's cycles."""
+    act_bits = arch.data.activation_bits + (config.index_bits if config.skip_zero_activations else 0)
+    act_entries = mapping.acts.entries().reshape(mapping.n_images, mapping.n_tiles, -1).sum(axis=2)
+    in_bits_pe = int(act_entries.max()) * act_bits  # split mapping: every PE holds the whole vector
+    out_entries = _output_entries_per_pe(mapping, values, pes)
+    out_bits_pe = int(out_entries.max()) * act_bits
+    iaram_bits = arch.memory["iaram"].size_bytes * 8
+    oaram_bits = arch.memory["oaram"].size_bytes * 8
+    passes = max(1, math.ceil(in_bits_pe / iaram_bits), math.ceil(out_bits_pe / oaram_bits))
+    return Capacity(passes, in_bits_pe, out_bits_pe, iaram_bits, oaram_bits, act_entries, out_entries)
+
+
 def summarise_run(arch: Arch, config, mapping: Mapping, pe_cycles: np.ndarray, counters: np.ndarray,
                   values: np.ndarray | None, output: np.ndarray | None, strip: bool = False) -> Run:
     """Barrier, drains, capacity, DRAM traffic and bandwidth stalls of one product, or (`strip`) of one spatial pass
@@ -85,15 +112,10 @@ def summarise_run(arch: Arch, config, mapping: Mapping, pe_cycles: np.ndarray, c
     halo = np.maximum(mapping.region_positions - mapping.owned_positions, 0)[active].sum()
     halo_transfers = int(mapping.n_images * mapping.kc_of_group.sum() * halo) if mapping.planar else 0
 
+    fill = capacity(arch, config, mapping, values, pes)
+    passes, act_entries, out_entries = fill.passes, fill.act_entries, fill.out_entries
     act_bits = arch.data.activation_bits + (config.index_bits if config.skip_zero_activations else 0)
     weight_bits = arch.data.weight_bits + (config.index_bits if config.skip_zero_weights else 0)
-    act_entries = mapping.acts.entries().reshape(mapping.n_images, mapping.n_tiles, -1).sum(axis=2)
-    in_bits_pe = int(act_entries.max()) * act_bits  # split mapping: every PE holds the whole vector
-    out_entries = _output_entries_per_pe(mapping, values, pes)
-    out_bits_pe = int(out_entries.max()) * act_bits
-    iaram_bits = arch.memory["iaram"].size_bytes * 8
-    oaram_bits = arch.memory["oaram"].size_bytes * 8
-    passes = max(1, math.ceil(in_bits_pe / iaram_bits), math.ceil(out_bits_pe / oaram_bits))
     repeats = 1 if strip else passes  # FC overflow (a formula): the weights re-read once per pass, not walked
     weight_entries = mapping.weights.entries().reshape(mapping.kc_of_group.size, -1).sum(axis=1)  # per group
     weight_bits_group = weight_entries * weight_bits
@@ -119,7 +141,8 @@ def summarise_run(arch: Arch, config, mapping: Mapping, pe_cycles: np.ndarray, c
                drain_cycles=drain_cycles, memory_stall_cycles=int(stall), halo_transfers=halo_transfers,
                drain_reads=drain_reads, weight_deliveries=deliveries, dram_read_bits=dram_read,
                dram_write_bits=dram_write, oaram_write_bits=out_bits_total, passes=passes, kc=mapping.kc,
-               groups=int(group_cycles.size), iaram_fill=in_bits_pe / iaram_bits, oaram_fill=out_bits_pe / oaram_bits,
+               groups=int(group_cycles.size), iaram_fill=fill.in_bits_pe / fill.iaram_bits,
+               oaram_fill=fill.out_bits_pe / fill.oaram_bits,
                output=output)
 
 

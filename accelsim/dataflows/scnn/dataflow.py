@@ -30,6 +30,7 @@ from accelsim.dataflows.scnn import cost as scnn_cost
 from accelsim.dataflows.scnn import jit
 from accelsim.dataflows.scnn import mapping as scnn_mapping
 from accelsim.dataflows.scnn import passes as scnn_passes
+from accelsim.dataflows.scnn import walk as scnn_walk
 from accelsim.dataflows.shared.operands import refuse_activation_product
 from accelsim.formats.runs import max_run_for
 from accelsim.reference import effectual_macs
@@ -157,25 +158,50 @@ def _problems(layer: Layer) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[s
 def _run(layer: Layer, x: np.ndarray, weight: np.ndarray, arch: Arch, config: SCNN.Config,
          compute_output: bool) -> scnn_cost.Run:
     """One product through the Cartesian-product walk; per-group cycles and the counts the cost model needs. A conv
-    whose activations overflow the IARAM/OARAM runs again in spatial passes (accelsim.dataflows.scnn.passes)."""
+    whose activations overflow the IARAM/OARAM runs in spatial passes instead (accelsim.dataflows.scnn.passes)."""
     # Outputs are needed when asked for, and when compressed into the OARAM (their zeros decide its size).
-    needs_values = compute_output or config.skip_zero_activations
+    skip_a = config.skip_zero_activations
+    needs_values = compute_output or skip_a
     if layer.op == "conv2d":
         out_shape = (x.shape[0], weight.shape[0], layer.dims["P"], layer.dims["Q"])
     else:
         out_shape = (1, weight.shape[0], 1, x.shape[0])
     out = np.zeros(out_shape if needs_values else (1, 1, 1, 1))
-    full = _walk(layer, x, weight, arch, config, out, needs_values, compute_output)
-    if full.passes == 1 or layer.op != "conv2d":
-        return full
-    values = out if config.skip_zero_activations else None
+    pes = arch.pe_array.pes
+    mapping = _plan(layer, x, weight, arch, config)
+    before = scnn_cost.capacity(arch, config, mapping, None, pes)  # exact unless outputs are compressed
+    overflows = before.in_bits_pe > before.iaram_bits or (not skip_a and before.out_bits_pe > before.oaram_bits)
+    # Compressed outputs that will likely overflow the OARAM: the values are found first, without the crossbar.
+    likely = skip_a and config.scatter_crossbar and layer.op == "conv2d" and _oaram_likely_overflows(before, x)
+    if layer.op == "conv2d" and (overflows or likely):
+        if skip_a:  # the output values the OARAM counts, through the same walk (the crossbar changes no sum)
+            scnn_walk.cartesian_walk(mapping, _output_hw(layer, mapping), *_geometry(layer), config.stride_phases,
+                                     config, pes, out, True, crossbar=False)
+        first_guess = scnn_cost.capacity(arch, config, mapping, out if skip_a else None, pes).passes
+        if first_guess == 1:  # the guess was wrong: the walk with the crossbar, `out` already holding the outputs
+            return _walk(layer, mapping, arch, config, out, False, compute_output)
+    else:
+        full = _walk(layer, mapping, arch, config, out, needs_values, compute_output)
+        if full.passes == 1 or layer.op != "conv2d":
+            return full
+        first_guess = full.passes
+    values = out if skip_a else None
     strip_out = np.zeros(out_shape if compute_output else (1, 1, 1, 1))
+    plans: dict[tuple[int, int], scnn_mapping.Mapping] = {}
+
+    def plan_strip(start: int, stop: int) -> scnn_mapping.Mapping:
+        if (start, stop) not in plans:
+            plans[start, stop] = _plan(layer, x[:, :, start:stop], weight, arch, config, row_offset=start)
+        return plans[start, stop]
+
+    def fits(start: int, stop: int) -> bool:
+        return scnn_cost.capacity(arch, config, plan_strip(start, stop), values, pes).passes == 1
 
     def run_strip(start: int, stop: int) -> scnn_cost.Run:
-        return _walk(layer, x[:, :, start:stop], weight, arch, config, strip_out, compute_output, compute_output,
-                     row_offset=start, oaram_values=values)
+        return _walk(layer, plan_strip(start, stop), arch, config, strip_out, compute_output, compute_output,
+                     strip=True, oaram_values=values)
 
-    total, cuts = scnn_passes.run_in_strips(run_strip, x.shape[2], full.passes)
+    total, cuts = scnn_passes.run_in_strips(run_strip, fits, x.shape[2], first_guess)
     d = layer.dims
     straddling = scnn_passes.boundary_partial_sums(d["P"], d["Q"], d["K"], d["N"], cuts, layer.stride[0],
                                                    layer.padding[0], d["R"], layer.dilation[0])
@@ -187,50 +213,56 @@ def _run(layer: Layer, x: np.ndarray, weight: np.ndarray, arch: Arch, config: SC
     return total
 
 
-def _walk(layer: Layer, x: np.ndarray, weight: np.ndarray, arch: Arch, config: SCNN.Config, out: np.ndarray,
-          needs_values: bool, compute_output: bool, row_offset: int | None = None,
-          oaram_values: np.ndarray | None = None) -> scnn_cost.Run:
-    """The walk over x (the plane, or with `row_offset` a strip of it) adding products into `out`."""
-    pes = arch.pe_array.pes
+def _oaram_likely_overflows(before: scnn_cost.Capacity, x: np.ndarray) -> bool:
+    """A guess from the input's density (outputs after ReLU are about as sparse): it only chooses the order of the
+    walks, values first or crossbar first, never their results."""
+    return before.out_bits_pe * np.count_nonzero(x) / x.size > before.oaram_bits
+
+
+def _plan(layer: Layer, x: np.ndarray, weight: np.ndarray, arch: Arch, config: SCNN.Config,
+          row_offset: int | None = None) -> scnn_mapping.Mapping:
+    """The mapping of x (the plane, or with `row_offset` a strip of it) on the PEs."""
     entries = _accumulator_entries(arch)
     max_run = max_run_for(config.index_bits)
     skip_w, skip_a = config.skip_zero_weights, config.skip_zero_activations
-    strip = row_offset is not None
     if layer.op == "conv2d":
-        mapping = scnn_mapping.plan_conv(x, weight, layer.dims, layer.stride, layer.padding, layer.dilation,
-                                         arch.pe_array.rows, arch.pe_array.cols, entries, skip_w, skip_a, max_run,
-                                         config.stride_phases, row_offset or 0,
-                                         layer.dims["H"] if strip else None)
-        stride, padding, dilation = layer.stride, layer.padding, layer.dilation
-        kernel_hw = weight.shape[2:]
-    else:
-        mapping = scnn_mapping.plan_split(x, weight, pes, entries, skip_w, skip_a, max_run)
-        stride, padding, dilation, kernel_hw = (1, 1), (0, 0), (1, 1), (1, 1)
-    p_size, q_size = (layer.dims["P"], layer.dims["Q"]) if layer.op == "conv2d" else (1, x.shape[0])
-    acts, weights = mapping.acts, mapping.weights
-    phases = (acts.phase_ptr, weights.phase_ptr, acts.phases)
-    n_groups = mapping.kc_of_group.size
-    steps = (1, 0) if mapping.planar else (0, 1)
-    common = (mapping.n_images, n_groups, mapping.n_tiles, pes, weight.shape[1], x.shape[1], mapping.act_c0, *steps,
-              mapping.w_slices)
+        strip = row_offset is not None
+        return scnn_mapping.plan_conv(x, weight, layer.dims, layer.stride, layer.padding, layer.dilation,
+                                      arch.pe_array.rows, arch.pe_array.cols, entries, skip_w, skip_a, max_run,
+                                      config.stride_phases, row_offset or 0, layer.dims["H"] if strip else None)
+    return scnn_mapping.plan_split(x, weight, arch.pe_array.pes, entries, skip_w, skip_a, max_run)
+
+
+def _geometry(layer: Layer) -> tuple:
+    """(stride, padding, dilation) the walk uses: the conv's, or those of a 1 x N plane for FC and matmul."""
+    if layer.op == "conv2d":
+        return layer.stride, layer.padding, layer.dilation
+    return (1, 1), (0, 0), (1, 1)
+
+
+def _output_hw(layer: Layer, mapping: scnn_mapping.Mapping) -> tuple[int, int]:
+    """The output plane: the conv's, or 1 x (batch rows) for FC and matmul."""
+    return (layer.dims["P"], layer.dims["Q"]) if layer.op == "conv2d" else (1, mapping.region_w)
+
+
+def _walk(layer: Layer, mapping: scnn_mapping.Mapping, arch: Arch, config: SCNN.Config, out: np.ndarray,
+          needs_values: bool, compute_output: bool, strip: bool = False,
+          oaram_values: np.ndarray | None = None) -> scnn_cost.Run:
+    """The walk over a mapping (of the plane, or of a strip of it) adding products into `out`."""
+    pes = arch.pe_array.pes
+    output_hw = _output_hw(layer, mapping)
+    stride, padding, dilation = _geometry(layer)
     if config.scatter_crossbar or needs_values:
-        pe_cycles, counters = jit.cartesian_product(
-            acts.ptr, acts.row, acts.col, acts.value, weights.ptr, weights.k, weights.row, weights.col,
-            weights.value, mapping.k_base, *phases, *common, mapping.region_p0, mapping.region_q0, mapping.region_h,
-            mapping.region_w, p_size, q_size, *stride, *padding, *dilation, config.weight_vector,
-            config.activation_vector, config.accumulator_banks, _BANK_MAPPINGS[config.bank_mapping],
-            config.scatter_crossbar, config.crossbar_queue_depth, out, needs_values)
+        pe_cycles, counters = scnn_walk.cartesian_walk(mapping, output_hw, stride, padding, dilation,
+                                                       config.stride_phases, config, pes, out, needs_values)
     else:
-        pe_cycles, counters = jit.dense_product_counts(
-            acts.ptr, acts.row, acts.col, weights.ptr, weights.row, weights.col, *phases, *common, p_size, q_size,
-            *stride, *padding, *dilation, *kernel_hw, config.weight_vector, config.activation_vector)
+        kernel_hw = layer.weight.shape[2:] if layer.op == "conv2d" else (1, 1)
+        pe_cycles, counters = scnn_walk.dense_counts(mapping, output_hw, stride, padding, dilation, kernel_hw,
+                                                     config, pes)
     # Only compressed outputs (SCNN, SparseA) take OARAM space by their nonzeros; dense ones by their count.
-    values = oaram_values if strip else (out if skip_a else None)
+    values = oaram_values if strip else (out if config.skip_zero_activations else None)
     return scnn_cost.summarise_run(arch, config, mapping, pe_cycles, counters, values,
                                    out if compute_output else None, strip=strip)
-
-
-_BANK_MAPPINGS = {"modulo": jit.MODULO, "xor_fold": jit.XOR_FOLD}
 
 
 def _assemble(layer: Layer, outputs: list[np.ndarray]) -> np.ndarray:

@@ -11,8 +11,16 @@ each vector of up to F weights: one step of the F x I multiplier array. Each pro
 computed; a product that lands on no output (a skipped position of a stride > 1 layer, or outside the plane at a
 padded border) is wasted. The others cross the F*I -> A scatter crossbar to the accumulator bank of their address
 (bank_of_address) and waits in that bank's input queue; a bank writes one product per cycle, and the array
-stalls when a bank's queue cannot take a step's products (accept_step). The slowest PE of a group sets the
-group's time (the barrier); the caller does that.
+stalls when a bank's queue cannot take a step's products. The slowest PE of a group sets the group's time (the
+barrier); the caller does that.
+
+Bank queues as times: each bank keeps the cycle at which its queue will be empty (busy_until); at cycle T its queue
+holds max(0, busy_until - T) products, and a product arriving at T moves busy_until to max(busy_until, T) + 1. A
+step's products arrive together; the array waits until every bank of the step can hold what it got (a queue holds
+`depth`: a bank receiving more than `depth` at once takes them as it drains), then spends the step's own cycle.
+Depth 1 is a crossbar without buffers: a step lasts as many cycles as its busiest bank receives products. A group
+ends when the last queued product is in its accumulator. Banks that got nothing in a step need no visit: their
+queues drain by the passing of time.
 """
 
 from __future__ import annotations
@@ -50,46 +58,6 @@ def bank_of_address(address, banks, mapping):
 
 
 @njit(cache=True)
-def accept_step(bank_queue, bank_load, step_banks, n_step, queued, n_queued, depth, new_queued):
-    """Hand one step's products to the banks' input queues; return (cycles the multiplier array waits before its
-    next step, number of banks left holding products, written to new_queued). step_banks[:n_step] are the banks
-    the step's products go to (bank_load counts them); queued[:n_queued] are the banks still holding products
-    from earlier steps.
-
-    Each cycle every bank writes one queued product into its accumulator; a bank's queue holds `depth` products.
-    The array waits until every bank can take its products (a bank receiving more than `depth` at once takes
-    them as it drains), then spends the step's own cycle, in which the banks drain once more. Only the step's
-    banks can overflow: after any step a queue holds at most depth - 1. Depth 1 is a crossbar without buffers: a
-    step lasts as many cycles as its busiest bank receives products."""
-    wait = 0
-    for i in range(n_step):
-        b = step_banks[i]
-        need = bank_queue[b] + bank_load[b] - depth
-        if need > wait:
-            wait = need
-    n_left = 0
-    for i in range(n_queued):  # banks of earlier steps that received nothing now
-        b = queued[i]
-        if bank_load[b] == 0:
-            left = bank_queue[b] - wait - 1
-            bank_queue[b] = left if left > 0 else 0
-            if left > 0:
-                new_queued[n_left] = b
-                n_left += 1
-    for i in range(n_step):
-        b = step_banks[i]
-        if bank_load[b] == 0:
-            continue  # a bank listed twice: done at its first listing
-        left = bank_queue[b] + bank_load[b] - wait - 1
-        bank_queue[b] = left if left > 0 else 0
-        bank_load[b] = 0
-        if left > 0:
-            new_queued[n_left] = b
-            n_left += 1
-    return wait, n_left
-
-
-@njit(cache=True)
 def output_coordinate(x, pad, r, dilation, stride, size):
     """Output index that input index x feeds through kernel offset r, or -1 when the product lands on no output."""
     numerator = x + pad - r * dilation
@@ -102,11 +70,19 @@ def output_coordinate(x, pad, r, dilation, stride, size):
 
 
 @njit(cache=True)
-def cartesian_product(act_ptr, act_h, act_w, act_val, w_ptr, w_k, w_r, w_s, w_val, k_base, a_phase_ptr,
+def bank_table(addresses, banks, mapping):
+    """The bank of every accumulator address 0 .. addresses - 1: one lookup per product instead of the hash."""
+    table = np.zeros(max(addresses, 1), dtype=np.int64)
+    for address in range(addresses):
+        table[address] = bank_of_address(address, banks, mapping)
+    return table
+
+
+@njit(cache=True)
+def cartesian_product(act_ptr, act_pn, act_qn, act_val, w_ptr, w_k, w_rn, w_sn, w_val, k_base, a_phase_ptr,
                       w_phase_ptr, n_phases, n_images, n_groups, n_tiles, n_pes, channels, act_channels, act_c0,
                       act_pe_step, w_pe_step, w_slices, region_p0, region_q0, region_h, region_w, P, Q, stride_h,
-                      stride_w, pad_h, pad_w, dil_h, dil_w, f_width, i_width, banks, mapping, crossbar, queue_depth,
-                      out, compute_output):
+                      stride_w, f_width, i_width, banks, banks_of, crossbar, queue_depth, out, compute_output):
     """Run every PE over every output-channel group; return (cycles of each (image, group, PE), counters).
 
     Activation block of (n, PE pe, channel c of group gi's channels) is
@@ -116,26 +92,31 @@ def cartesian_product(act_ptr, act_h, act_w, act_val, w_ptr, w_k, w_r, w_s, w_va
     tiling (each PE its own input tile, weights broadcast); 0 and 1 is the output-channel split of FC layers.
     Within a block, phase class c holds entries a_phase_ptr[block * (n_phases + 1) + c] up to the next pointer (the
     same for weights); only activations and weights of one class form products (stride phases).
-    Accumulator address of output (k, p, q) on a PE: (k_local * region_h + p - region_p0) * region_w + q - q0.
+
+    Output coordinates come as numerators (accelsim.dataflows.scnn.walk): a product of activation a and weight w
+    lands on output row (act_pn[a] - w_rn[w]) / stride_h when that is a whole number in 0 .. P - 1 (columns
+    alike), else on no output. With stride phases the division is done ahead (stride 1 here). Accumulator address
+    of output (k, p, q) on a PE: (k_local * region_h + p - region_p0) * region_w + q - q0; its bank is
+    banks_of[address]; `out` is (images, K, P, Q).
     """
     pe_cycles = np.zeros((n_images, n_groups, n_pes), dtype=np.int64)
     counters = np.zeros(N_COUNTERS, dtype=np.int64)
-    bank_load = np.zeros(banks, dtype=np.int64)
-    bank_queue = np.zeros(banks, dtype=np.int64)
-    step_banks = np.zeros(f_width * i_width, dtype=np.int64)
-    queued = np.zeros(banks, dtype=np.int64)  # banks holding products, and the list being rebuilt
-    new_queued = np.zeros(banks, dtype=np.int64)
-    n_queued = 0
+    busy_until = np.zeros(banks, dtype=np.int64)  # the cycle at which each bank's queue is empty
+    now = 0  # the PE's clock, run on over groups and PEs: a group's cycles are a difference
+    out_flat = out.reshape(out.size)
+    k_out = out.shape[1]
+    region = region_h * region_w
+    steps = conflict = products = valid_products = empty = act_vectors = weight_vectors = 0
     for n in range(n_images):
         for gi in range(n_groups):
             for pe in range(n_pes):
                 a_block = (n * n_tiles + pe * act_pe_step) * act_channels + act_c0[gi]
                 slice_index = gi * w_slices + pe * w_pe_step
                 w_block = slice_index * channels
-                k0 = k_base[slice_index]
-                p0 = region_p0[pe]
-                q0 = region_q0[pe]
-                cycles = 0
+                out_base = (n * k_out + k_base[slice_index]) * P * Q
+                address_base = region_p0[pe] * region_w + region_q0[pe]
+                start = now
+                last_busy = now  # the latest busy_until of the group's banks
                 for c in range(channels):
                     if act_ptr[a_block + c] == act_ptr[a_block + c + 1] or w_ptr[w_block + c] == w_ptr[
                             w_block + c + 1]:
@@ -145,52 +126,62 @@ def cartesian_product(act_ptr, act_h, act_w, act_val, w_ptr, w_k, w_r, w_s, w_va
                         a_end = a_phase_ptr[(a_block + c) * (n_phases + 1) + phase + 1]
                         w_start = w_phase_ptr[(w_block + c) * (n_phases + 1) + phase]
                         w_end = w_phase_ptr[(w_block + c) * (n_phases + 1) + phase + 1]
-                        counters[WEIGHT_VECTORS] += (w_end - w_start + f_width - 1) // f_width
+                        weight_vectors += (w_end - w_start + f_width - 1) // f_width
                         if a_start == a_end or w_start == w_end:
                             continue
                         for ai in range(a_start, a_end, i_width):
                             a_stop = min(ai + i_width, a_end)
-                            counters[ACTIVATION_VECTORS] += 1
+                            act_vectors += 1
                             for wi in range(w_start, w_end, f_width):
                                 w_stop = min(wi + f_width, w_end)
                                 filled = (a_stop - ai) * (w_stop - wi)
-                                counters[STEPS] += 1
-                                counters[PRODUCTS] += filled
-                                counters[EMPTY_SLOTS] += f_width * i_width - filled
+                                steps += 1
+                                products += filled
+                                empty += f_width * i_width - filled
                                 valid = 0
+                                step_busy = now  # the latest busy_until of the step's banks
                                 for a in range(ai, a_stop):
+                                    pn = act_pn[a]
+                                    qn = act_qn[a]
+                                    value = act_val[a]
                                     for w in range(wi, w_stop):
-                                        p = output_coordinate(act_h[a], pad_h, w_r[w], dil_h, stride_h, P)
-                                        if p < 0:
+                                        p = pn - w_rn[w]
+                                        q = qn - w_sn[w]
+                                        if stride_h != 1:
+                                            if p < 0 or p % stride_h:
+                                                continue
+                                            p //= stride_h
+                                        if stride_w != 1:
+                                            if q < 0 or q % stride_w:
+                                                continue
+                                            q //= stride_w
+                                        if p < 0 or p >= P or q < 0 or q >= Q:
                                             continue
-                                        q = output_coordinate(act_w[a], pad_w, w_s[w], dil_w, stride_w, Q)
-                                        if q < 0:
-                                            continue
+                                        k = w_k[w]
                                         if crossbar:
-                                            address = (w_k[w] * region_h + p - p0) * region_w + q - q0
-                                            bank = bank_of_address(address, banks, mapping)
-                                            bank_load[bank] += 1
-                                            step_banks[valid] = bank
+                                            bank = banks_of[k * region + p * region_w + q - address_base]
+                                            busy = max(busy_until[bank], now) + 1
+                                            busy_until[bank] = busy
+                                            step_busy = max(step_busy, busy)
                                         if compute_output:
-                                            out[n, k0 + w_k[w], p, q] += act_val[a] * w_val[w]
+                                            out_flat[out_base + (k * P + p) * Q + q] += value * w_val[w]
                                         valid += 1
-                                counters[VALID_PRODUCTS] += valid
-                                wait = 0
-                                if crossbar:
-                                    wait, n_queued = accept_step(bank_queue, bank_load, step_banks, valid, queued,
-                                                                 n_queued, queue_depth, new_queued)
-                                    queued, new_queued = new_queued, queued
-                                cycles += 1 + wait
-                                counters[CONFLICT_CYCLES] += wait
-                if crossbar:  # the group ends when the last queued product is in its accumulator
-                    tail = 0
-                    for i in range(n_queued):
-                        tail = max(tail, bank_queue[queued[i]])
-                        bank_queue[queued[i]] = 0
-                    n_queued = 0
-                    cycles += tail
-                    counters[CONFLICT_CYCLES] += tail
-                pe_cycles[n, gi, pe] = cycles
+                                valid_products += valid
+                                wait = max(step_busy - now - queue_depth, 0)  # the fullest queue must hold its own
+                                now += 1 + wait
+                                conflict += wait
+                                last_busy = max(last_busy, step_busy)
+                tail = max(last_busy - now, 0)  # the group ends when the last queued product is written
+                now += tail
+                conflict += tail
+                pe_cycles[n, gi, pe] = now - start
+    counters[STEPS] = steps
+    counters[CONFLICT_CYCLES] = conflict
+    counters[PRODUCTS] = products
+    counters[VALID_PRODUCTS] = valid_products
+    counters[EMPTY_SLOTS] = empty
+    counters[ACTIVATION_VECTORS] = act_vectors
+    counters[WEIGHT_VECTORS] = weight_vectors
     return pe_cycles, counters
 
 

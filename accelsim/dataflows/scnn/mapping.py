@@ -1,5 +1,6 @@
 """How SCNN lays a layer out on its PEs: compressed operand blocks, the per-PE output regions (with halos) and the
-output-channel group size Kc. Pure numpy; the cycle walk is accelsim.dataflows.scnn.jit.
+output-channel group size Kc. Numpy, with the compression in numba (compress_jit.py); the cycle walk is
+accelsim.dataflows.scnn.jit.
 
 Two mappings:
 - planar (conv): the input plane is cut into rows x cols tiles of Ht x Wt, one per PE, each holding all input
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accelsim.formats.runs import encode_runs
+from accelsim.dataflows.scnn.compress_jit import compress_blocks, compress_tiles
 
 
 @dataclass(frozen=True)
@@ -66,27 +67,21 @@ class Mapping:
     owner_tile: np.ndarray | None  # (P, Q) tile that owns each output position (planar only)
 
 
-def _compress(blocks2d: np.ndarray, keep: np.ndarray, max_run: int, classes: np.ndarray | None = None,
-              phases: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(ptr, block, position, padding per block, phase_ptr) of the kept entries of each row of `blocks2d`, ordered
-    by block, then phase class (`classes`: the class of every position, broadcastable to blocks2d), then position.
-    Padding entries (storage) follow the positions' own order, as the format stores them."""
-    block, position = np.nonzero(keep)
-    n_blocks = blocks2d.shape[0]
-    ptr = np.zeros(n_blocks + 1, dtype=np.int64)
-    np.cumsum(np.bincount(block, minlength=n_blocks), out=ptr[1:])
-    padding = encode_runs(block, position, n_blocks, max_run).padding_per_group if max_run else np.zeros(
-        n_blocks, dtype=np.int64)
-    phase = np.zeros(block.size, dtype=np.int64)
-    if classes is not None and phases > 1:
-        phase = np.broadcast_to(classes, blocks2d.shape)[block, position].astype(np.int64)
-        order = np.lexsort((position, phase, block))  # stable within a class: positions keep their order
-        block, position, phase = block[order], position[order], phase[order]
-    counts = np.bincount(block * phases + phase, minlength=n_blocks * phases).reshape(n_blocks, phases)
-    phase_ptr = np.zeros((n_blocks, phases + 1), dtype=np.int64)
-    phase_ptr[:, 1:] = np.cumsum(counts, axis=1)
-    phase_ptr += ptr[:-1, None]
-    return ptr, block, position, padding, phase_ptr.ravel()
+def _compress(blocks2d: np.ndarray, skip_zeros: bool, max_run: int, keep_rows: np.ndarray | None = None,
+              keep_row_of: np.ndarray | None = None, classes: np.ndarray | None = None,
+              class_row_of: np.ndarray | None = None, phases: int = 1):
+    """(ptr, block, position, value, padding per block, phase_ptr) of the kept entries of each row of `blocks2d`
+    (accelsim.dataflows.scnn.compress_jit): with `skip_zeros` the nonzeros, else the slots keep_rows[keep_row_of[b]]
+    marks (None: every position). Entries are ordered by block, then phase class (classes[class_row_of[b]], None:
+    one class), then position; padding entries (storage, when max_run) follow the positions' own order."""
+    n_blocks, width = blocks2d.shape
+    if keep_rows is None:
+        keep_rows, keep_row_of = np.ones((1, width), dtype=np.bool_), np.zeros(n_blocks, dtype=np.int64)
+    if classes is None:
+        classes, class_row_of = np.zeros((1, width), dtype=np.int64), np.zeros(n_blocks, dtype=np.int64)
+    return compress_blocks(np.ascontiguousarray(blocks2d, dtype=np.float64), skip_zeros, keep_rows,
+                           keep_row_of.astype(np.int64), classes.astype(np.int64), class_row_of.astype(np.int64),
+                           phases, max_run if skip_zeros else 0)
 
 
 def tile_activations(x: np.ndarray, rows: int, cols: int, skip_zeros: bool, max_run: int, stride=(1, 1),
@@ -96,29 +91,28 @@ def tile_activations(x: np.ndarray, rows: int, cols: int, skip_zeros: bool, max_
     plane starting at that row (spatial passes); coordinates are the plane's."""
     n, c, h, w = x.shape
     ht, wt = math.ceil(h / rows), math.ceil(w / cols)
-    padded = np.zeros((n, c, rows * ht, cols * wt), dtype=np.float64)
-    padded[:, :, :h, :w] = x
-    tiled = padded.reshape(n, c, rows, ht, cols, wt).transpose(0, 2, 4, 1, 3, 5).reshape(n * rows * cols * c, ht * wt)
-    if skip_zeros:
-        keep = tiled != 0
-    else:  # every position of the plane is a slot, zero or not; the tile's overhang beyond the plane is not
+    tile_of_block = (np.arange(n * rows * cols * c) // c) % (rows * cols)
+    keep_rows = None
+    if not skip_zeros:  # every position of the plane is a slot, zero or not; the tile's overhang beyond it is not
         inside = np.zeros((rows * ht, cols * wt), dtype=bool)
         inside[:h, :w] = True
-        inside = inside.reshape(rows, ht, cols, wt).transpose(0, 2, 1, 3).reshape(rows * cols, ht * wt)
-        keep = np.broadcast_to(inside[None, :, None, :], (n, rows * cols, c, ht * wt)).reshape(tiled.shape)
+        keep_rows = inside.reshape(rows, ht, cols, wt).transpose(0, 2, 1, 3).reshape(rows * cols, ht * wt)
     # The phase class of each (tile, position): the same for every image and channel.
     tile_h = (np.arange(rows * cols)[:, None] // cols) * ht + np.arange(ht * wt)[None, :] // wt + row_offset
     tile_w = (np.arange(rows * cols)[:, None] % cols) * wt + np.arange(ht * wt)[None, :] % wt
     classes = ((tile_h + padding[0]) % stride[0]) * stride[1] + (tile_w + padding[1]) % stride[1]
-    classes = np.broadcast_to(classes[None, :, None, :], (n, rows * cols, c, ht * wt)).reshape(tiled.shape)
     phases = stride[0] * stride[1]
-    ptr, block, position, padding_entries, phase_ptr = _compress(tiled, keep, max_run if skip_zeros else 0, classes,
-                                                                 phases)
+    if keep_rows is None:
+        keep_rows = np.ones((1, ht * wt), dtype=np.bool_)
+    ptr, block, position, values, padding_entries, phase_ptr = compress_tiles(
+        np.ascontiguousarray(x), rows, cols, skip_zeros, keep_rows,
+        tile_of_block if not skip_zeros else np.zeros_like(tile_of_block), classes, tile_of_block, phases,
+        max_run if skip_zeros else 0)
     tile = (block // c) % (rows * cols)
     act_h = (tile // cols) * ht + position // wt + row_offset
     act_w = (tile % cols) * wt + position % wt
-    blocks = Blocks(ptr, act_h.astype(np.int32), act_w.astype(np.int32), np.zeros(0, np.int32),
-                    tiled[block, position], padding_entries, phase_ptr, phases)
+    blocks = Blocks(ptr, act_h.astype(np.int32), act_w.astype(np.int32), np.zeros(0, np.int32), values,
+                    padding_entries, phase_ptr, phases)
     return blocks, ht, wt
 
 
@@ -134,20 +128,20 @@ def group_weights(weight: np.ndarray, groups: int, kc: int, skip_zeros: bool, ma
     padded = np.zeros((groups, slices * kc, cg, r, s), dtype=np.float64)
     padded[:, :kg] = weight.reshape(groups, kg, cg, r, s)
     ordered = padded.reshape(groups, slices, kc, cg, r, s).transpose(0, 1, 3, 4, 5, 2).reshape(-1, r * s * kc)
-    if skip_zeros:
-        keep = ordered != 0
-    else:
+    keep_rows = None
+    if not skip_zeros:  # the slots of real output channels (the last slice may be short), per (conv group, slice)
         real = np.zeros((groups, slices * kc), dtype=bool)
         real[:, :kg] = True
-        real = real.reshape(groups, slices, 1, 1, 1, kc)
-        keep = np.broadcast_to(real, (groups, slices, cg, r, s, kc)).reshape(ordered.shape)
+        keep_rows = np.broadcast_to(real.reshape(groups * slices, 1, kc), (groups * slices, r * s, kc)).reshape(
+            groups * slices, r * s * kc)
     taps = np.arange(r * s * kc)
     classes = ((taps // (s * kc) * dilation[0]) % stride[0]) * stride[1] + (taps // kc % s * dilation[1]) % stride[1]
-    ptr, block, position, padding, phase_ptr = _compress(ordered, keep, max_run if skip_zeros else 0,
-                                                         classes[None, :], stride[0] * stride[1])
+    slice_of_block = np.arange(ordered.shape[0]) // cg
+    ptr, _, position, values, padding, phase_ptr = _compress(
+        ordered, skip_zeros, max_run, keep_rows, slice_of_block, classes[None, :], np.zeros_like(slice_of_block),
+        stride[0] * stride[1])
     blocks = Blocks(ptr, (position // (s * kc)).astype(np.int32), (position // kc % s).astype(np.int32),
-                    (position % kc).astype(np.int32), ordered[block, position], padding, phase_ptr,
-                    stride[0] * stride[1])
+                    (position % kc).astype(np.int32), values, padding, phase_ptr, stride[0] * stride[1])
     k_base = (np.arange(groups)[:, None] * kg + np.arange(slices)[None, :] * kc).ravel()
     return blocks, k_base
 
@@ -227,14 +221,13 @@ def plan_split(x: np.ndarray, weight: np.ndarray, pes: int, accumulator_entries:
     # Blocks ordered (output-channel group, PE, input channel), each over the group's Kc channels: group j of
     # every PE runs at once.
     ordered = by_pe.reshape(pes, slices, kc, c).transpose(1, 0, 3, 2).reshape(-1, kc)
-    if skip_weights:
-        keep = ordered != 0
-    else:
-        keep = np.broadcast_to(real.reshape(pes, slices, 1, kc).transpose(1, 0, 2, 3),
-                               (slices, pes, c, kc)).reshape(ordered.shape)
-    ptr, block, position, padding, phase_ptr = _compress(ordered, keep, max_run if skip_weights else 0)
+    keep_rows = None
+    if not skip_weights:  # real output channels, per (group, PE)
+        keep_rows = real.reshape(pes, slices, kc).transpose(1, 0, 2).reshape(slices * pes, kc)
+    ptr, _, position, values, padding, phase_ptr = _compress(ordered, skip_weights, max_run, keep_rows,
+                                                             np.arange(ordered.shape[0]) // c)
     zero = np.zeros(position.size, np.int32)
-    weights = Blocks(ptr, zero, zero, position.astype(np.int32), ordered[block, position], padding, phase_ptr, 1)
+    weights = Blocks(ptr, zero, zero, position.astype(np.int32), values, padding, phase_ptr, 1)
     k_base = (np.arange(pes)[None, :] * per_pe + np.arange(slices)[:, None] * kc).ravel()
     kc_of_group = np.minimum(kc, per_pe - np.arange(slices) * kc)  # the last group may be short
     zeros = np.zeros(pes, np.int64)

@@ -31,14 +31,16 @@ def boundary_partial_sums(output_rows: int, columns: int, channels: int, images:
     return straddle * columns * channels * images
 
 
-def run_in_strips(run_strip: Callable[[int, int], Run], rows: int, first_guess: int) -> tuple[Run, list[int]]:
-    """Run the plane in strips, starting at `first_guess` passes and cutting more until no strip overflows;
-    (combined run with passes = strips, the cut rows)."""
+def run_in_strips(run_strip: Callable[[int, int], Run], fits: Callable[[int, int], bool], rows: int,
+                  first_guess: int) -> tuple[Run, list[int]]:
+    """Run the plane in strips, starting at `first_guess` passes and cutting more until every strip `fits` its
+    buffers (decided from its mapping and the layer's outputs, before walking it); only the final strips are walked.
+    Returns (combined run with passes = strips, the cut rows)."""
     passes = max(2, first_guess)
     while True:
         spans = strips(rows, passes)
-        runs = [run_strip(start, stop) for start, stop in spans]
-        if all(run.passes == 1 for run in runs) or passes >= min(rows, MAX_PASSES):
+        if passes >= min(rows, MAX_PASSES) or all(fits(start, stop) for start, stop in spans):
+            runs = [run_strip(start, stop) for start, stop in spans]
             total = combine(runs)
             total.passes = len(spans)
             total.iaram_fill = max(run.iaram_fill for run in runs)
