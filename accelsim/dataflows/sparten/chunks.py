@@ -31,7 +31,7 @@ class Chunks:
 
     mask: np.ndarray  # (..., words) uint64
     nnz: np.ndarray  # (...) int64
-    dense: np.ndarray  # (..., chunk_size): the chunks as packed, zeros included
+    dense: np.ndarray  # (..., longest chunk): the chunks as packed, zeros included
 
 
 @dataclass(frozen=True)
@@ -60,10 +60,12 @@ def words_for(chunk_size: int) -> int:
 
 def pack(dense: np.ndarray, longest: int) -> Chunks:
     """Chunks of `dense` (..., chunk_size), no chunk longer than `longest` positions: bit i % 64 of word i // 64 is
-    position i (words enough for `longest`, so that a layer of short chunks joins fewer words)."""
+    position i. Words enough for `longest`, and the dense rows cut to it, so that a layer of short chunks (conv1's
+    three channels) joins fewer words and reads its values from a compact array."""
     rows = dense.reshape(-1, dense.shape[-1])
     mask, nnz = outputs_jit.pack_masks(rows, words_for(longest))
-    return Chunks(mask.reshape((*dense.shape[:-1], -1)), nnz.reshape(dense.shape[:-1]), dense)
+    kept = dense if longest == dense.shape[-1] else np.ascontiguousarray(dense[..., :longest])
+    return Chunks(mask.reshape((*dense.shape[:-1], -1)), nnz.reshape(dense.shape[:-1]), kept)
 
 
 def pad_last(array: np.ndarray, size: int) -> np.ndarray:

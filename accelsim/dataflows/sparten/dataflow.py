@@ -138,7 +138,7 @@ class SparTen:
         positive = None if out is None else int(np.count_nonzero(np.maximum(out, 0)))
         store = cost.storage_bits(layer, problem, config, arch, positive)
         parts = cost.layer_result_parts(layer, arch, config, problem, plan, walk, store)
-        output = chunks.output_to_layer(layer, out.T) if compute_output else None
+        output = chunks.output_to_layer(layer, out) if compute_output else None
         return LayerResult(name=layer.name, op=layer.op, macs=layer.macs, output=output,
                            notes=tuple(_notes(layer, arch, config, problem, plan, parts)),
                            **{key: value for key, value in parts.items() if key != "memory"})
@@ -157,13 +157,13 @@ def _shared(layer: Layer) -> dict:
 
 
 def layer_outputs(layer: Layer, config: SparTen.Config, problem: chunks.Problem) -> np.ndarray:
-    """(M, filters): every output summed through the chunk joins in the CUs' order (accelsim.dataflows.sparten.
+    """(filters, M): every output summed through the chunk joins in the CUs' order (accelsim.dataflows.sparten.
     outputs_jit), the same for every design, cluster count or balancing; remembered with the effectual products."""
     known = _shared(layer)
     key = ("outputs", config.chunk_size, config.chunking)  # the problem's chunks set the order of the sums
     if key not in known:
         f, x = problem.filters, problem.inputs
-        out = np.zeros((problem.positions, f.nnz.shape[0]))
+        out = np.zeros((f.nnz.shape[0], problem.positions))
         matches = outputs_jit.window_outputs(f.mask, f.dense, x.mask, x.dense, problem.window,
                                              problem.filters_per_group, out)
         known[key] = out

@@ -73,22 +73,23 @@ def pack_masks(dense, words):
 
 @njit(cache=True)
 def window_outputs(f_mask, f_dense, x_mask, x_dense, window, filters_per_group, out):
-    """out[m, k] (zeros on entry, (M, filters)) = every output through the chunk joins, in the CUs' order.
+    """out[k, m] (zeros on entry, (filters, M)) = every output through the chunk joins, in the CUs' order.
 
     f_mask (filters, J, words) and f_dense (filters, J, chunk_size): the filter chunks; x_mask (S, words) and
     x_dense (S, chunk_size): the stored input chunks; window (groups, M, J): stored chunk of each window chunk, -1 in
-    the padding. Returns the matches (effectual products)."""
+    the padding. Returns the matches (effectual products). Filter by filter, so that one filter's values stay in
+    the cache while the windows pass by."""
     groups, positions, chunks = window.shape
     words = x_mask.shape[1]
     matches = 0
     for g in range(groups):
-        k0 = g * filters_per_group
-        for m in range(positions):
-            for j in range(chunks):
-                x = window[g, m, j]
-                if x < 0:
-                    continue
-                for k in range(k0, k0 + filters_per_group):
+        for k in range(g * filters_per_group, (g + 1) * filters_per_group):
+            for m in range(positions):
+                output = 0.0
+                for j in range(chunks):
+                    x = window[g, m, j]
+                    if x < 0:
+                        continue
                     total = 0.0
                     found = 0
                     for word in range(words):
@@ -98,9 +99,10 @@ def window_outputs(f_mask, f_dense, x_mask, x_dense, window, filters_per_group, 
                             total += np.float64(f_dense[k, j, i]) * np.float64(x_dense[x, i])
                             found += 1
                             both &= both - _ONE
-                    if found:
-                        out[m, k] += total
+                    if found:  # a join without a match adds nothing
+                        output += total
                         matches += found
+                out[k, m] = output
     return matches
 
 
