@@ -16,10 +16,9 @@ import numpy as np
 import pytest
 
 from accelsim.arch_configs import load_arch
-from accelsim.dataflows.sparten import SparTen
-from accelsim.dataflows.sparten import jit as kernel
+from accelsim.dataflows.sparten import SparTen, outputs_jit
 from accelsim.dataflows.sparten import dataflow as sparten_dataflow
-from accelsim.dataflows.sparten import outputs_jit
+from accelsim.dataflows.sparten import jit as kernel
 from accelsim.dataflows.sparten.dataflow import layer_outputs, plan_layer, walk_layer
 from accelsim.workload import Layer
 

@@ -88,9 +88,10 @@ def test_outputs_in_the_cus_order(name, chunking):
     assert outputs_jit.effectual_products(f.mask, x.mask, problem.window, problem.filters_per_group) == matches
 
 
-@pytest.mark.parametrize("overrides", [(), ("dataflow.input_buffer_depth=1", "dataflow.broadcast_bits_per_cycle=16"),
-                                       ("dataflow.chunking=window", "dataflow.chunk_size=32", "dataflow.pipeline_depth=1"),
-                                       ("memory.filter_buffer.size_bytes=256", "dataflow.empty_join_cycles=3")])
+@pytest.mark.parametrize("overrides", [
+    (), ("dataflow.input_buffer_depth=1", "dataflow.broadcast_bits_per_cycle=16"),
+    ("dataflow.chunking=window", "dataflow.chunk_size=32", "dataflow.pipeline_depth=1"),
+    ("memory.filter_buffer.size_bytes=256", "dataflow.empty_join_cycles=3")])
 @pytest.mark.parametrize("name", LAYERS)
 def test_the_dense_twin_walked_as_one_cu_equals_the_walk_of_every_cu(name, overrides):
     layer = LAYERS[name]()
