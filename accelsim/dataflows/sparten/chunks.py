@@ -1,5 +1,6 @@
 """A layer cut into SparTen's chunks: every filter and every input window along the reduction, each chunk a SparseMap
-bitmask (uint64 words) plus a pointer to its packed nonzeros, in the form accelsim.dataflows.sparten.jit walks.
+bitmask (uint64 words) with its count of nonzeros and its positions' values (zeros included), in the form
+accelsim.dataflows.sparten.jit walks and accelsim.dataflows.sparten.outputs_jit sums.
 
 The reduction of an output is its window over one conv group, in (r, s, c) order with c fastest (as
 accelsim.dataflows.shared.gemm_view orders it). Two ways to cut it (Config.chunking):

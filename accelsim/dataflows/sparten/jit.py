@@ -2,7 +2,7 @@
 bitmasks, chunk by chunk.
 
 Data come as chunks (built by accelsim.dataflows.sparten.chunks): a chunk is a SparseMap bitmask of `chunk_size`
-positions in uint64 words (bit i of word i // 64 is position i) plus a pointer to its packed nonzeros. Filter chunk
+positions in uint64 words (bit i of word i // 64 is position i) and its count of nonzeros. Filter chunk
 (k, j) is chunk j of filter k's reduction; window chunk (g, m, j) names a stored input chunk (or -1: it lies wholly
 in the padding and is never broadcast, except by the dense design, which multiplies every position).
 
@@ -12,7 +12,8 @@ over a range of output positions m, for the chunks j0..j1 of the reduction its f
 by loading the CUs' filter chunks over the cluster bus; then, for each position and chunk, the window chunk is
 broadcast to every active CU's input buffer. CU s joins it with its filter chunk: the AND of the two masks, a
 priority encoder picking matches one per cycle, prefix sums (popcounts) locating both operands in their packed
-values; max(products, empty_join_cycles) cycles. CUs run on their own; a broadcast waits until every active CU has
+values (the timing needs their count only: the sums are accelsim.dataflows.sparten.outputs_jit's); max(products,
+empty_join_cycles) cycles. CUs run on their own; a broadcast waits until every active CU has
 a free buffer entry (an entry is freed when the CU starts the chunk) and the bus has moved the chunk. The pass
 ends when the slowest CU has finished and its pipeline drained.
 

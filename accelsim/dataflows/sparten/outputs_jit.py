@@ -78,15 +78,24 @@ def window_outputs(f_mask, f_dense, x_mask, x_dense, window, filters_per_group, 
     f_mask (filters, J, words) and f_dense (filters, J, chunk_size): the filter chunks; x_mask (S, words) and
     x_dense (S, chunk_size): the stored input chunks; window (groups, M, J): stored chunk of each window chunk, -1 in
     the padding. Returns the matches (effectual products). Filter by filter, so that one filter's values stay in
-    the cache while the windows pass by."""
+    the cache while the windows pass by, over its chunks that hold a nonzero (an empty one matches nothing)."""
     groups, positions, chunks = window.shape
     words = x_mask.shape[1]
     matches = 0
+    nonempty = np.empty(chunks, dtype=np.int64)  # the filter's chunks with a nonzero, in order
     for g in range(groups):
         for k in range(g * filters_per_group, (g + 1) * filters_per_group):
+            count = 0
+            for j in range(chunks):
+                for word in range(words):
+                    if f_mask[k, j, word]:
+                        nonempty[count] = j
+                        count += 1
+                        break
             for m in range(positions):
                 output = 0.0
-                for j in range(chunks):
+                for index in range(count):
+                    j = nonempty[index]
                     x = window[g, m, j]
                     if x < 0:
                         continue
