@@ -128,6 +128,14 @@ def scaling(workloads: list[str], repeats: int, plot: Path | None) -> None:
     for what, (a, b, r2) in fits.items():
         print(f"fit over {seconds.size} layers: seconds per layer = {a * 1e3:.3f} ms + {b * 1e9:.2f} ns x {what} "
               f"(R^2 {r2:.3f})")
+    effectual = np.concatenate([row[2] for row in rows])
+    joins = np.concatenate([row[3] for row in rows]) - effectual
+    design = np.stack([np.ones_like(joins), joins, effectual], axis=1)
+    (a, b, c), *_ = np.linalg.lstsq(design, seconds, rcond=None)
+    residual = seconds - design @ np.array([a, b, c])
+    r2 = 1 - float(residual @ residual) / float(((seconds - seconds.mean()) ** 2).sum())
+    print(f"two-term fit: seconds per layer = {a * 1e3:.3f} ms + {b * 1e9:.2f} ns x joins + {c * 1e9:.2f} ns x "
+          f"matches (R^2 {r2:.3f})")
     print(f"{'workload':>20} {'effectual (M)':>14} {'joins+matches (M)':>18} {'dense MACs (M)':>15} {'s':>7}")
     for label, best, effectual, work, dense_macs in rows:
         print(f"{label:>20} {effectual.sum() / 1e6:>14,.0f} {work.sum() / 1e6:>18,.0f} "
