@@ -18,7 +18,10 @@ output needs. The layer's output vectors are shared out over independent cluster
 
 from __future__ import annotations
 
+import functools
 import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -129,10 +132,11 @@ class SparTen:
         refuse_activation_product(layer, "SparTen", "its filters are compressed into SparseMaps offline and held "
                                                     "in the CUs")
         problem, assignment, plan = plan_layer(layer, arch)
-        walk = walk_layer(problem, assignment, plan, arch)
-        out = None
+        outputs = None
         if compute_output or config.sparsity == "two_sided":  # the collector compacts the real outputs
-            out = layer_outputs(layer, config, problem)
+            outputs = outputs_later(layer, config, problem)  # mostly summed on a second thread while this one walks
+        walk = walk_layer(problem, assignment, plan, arch)
+        out = None if outputs is None else outputs()
         if config.sparsity != "two_sided":
             walk.counts[jit.MATCHES] = effectual_products(layer, problem)
         positive = None if out is None else int(np.count_nonzero(np.maximum(out, 0)))
@@ -143,6 +147,9 @@ class SparTen:
                            notes=tuple(_notes(layer, arch, config, problem, plan, parts)),
                            **{key: value for key, value in parts.items() if key != "memory"})
 
+
+OUTPUTS_THREAD_SHARE = 0.75
+"""Share of a layer's filters whose outputs the outputs thread sums (the rest: the walking thread, after its walk)."""
 
 _RECENT: weakref.WeakKeyDictionary[Layer, dict] = weakref.WeakKeyDictionary()
 """What a layer's runs share, for the most recent layer only (a network run simulates each layer on the arch, then
@@ -159,16 +166,36 @@ def _shared(layer: Layer) -> dict:
 def layer_outputs(layer: Layer, config: SparTen.Config, problem: chunks.Problem) -> np.ndarray:
     """(filters, M): every output summed through the chunk joins in the CUs' order (accelsim.dataflows.sparten.
     outputs_jit), the same for every design, cluster count or balancing; remembered with the effectual products."""
+    return outputs_later(layer, config, problem)()
+
+
+def outputs_later(layer: Layer, config: SparTen.Config, problem: chunks.Problem) -> Callable[[], np.ndarray]:
+    """layer_outputs, started on the outputs thread (the kernels release the GIL): the function returned sums the
+    last filters' outputs on the calling thread, then waits for the rest. A caller walks in between, so that a run
+    takes about half the walk and the outputs together instead of their sum (OUTPUTS_THREAD_SHARE: the outputs
+    cost about twice the walk). Each output is summed by one thread in the CUs' order and nothing else is shared
+    but read-only inputs: the results are the same however the threads run."""
     known = _shared(layer)
     key = ("outputs", config.chunk_size, config.chunking)  # the problem's chunks set the order of the sums
-    if key not in known:
-        f, x = problem.filters, problem.inputs
-        out = np.zeros((f.nnz.shape[0], problem.positions))
-        matches = outputs_jit.window_outputs(f.mask, f.dense, x.mask, x.dense, problem.window,
-                                             problem.filters_per_group, out)
+    if key in known:
+        return lambda: known[key]
+    f, x = problem.filters, problem.inputs
+    out = np.zeros((f.nnz.shape[0], problem.positions))
+    operands = (f.mask, f.dense, x.mask, x.dense, problem.window, problem.filters_per_group)
+    split = round(out.shape[0] * OUTPUTS_THREAD_SHARE)
+    pending = _outputs_thread().submit(outputs_jit.window_outputs, *operands, 0, split, out)
+
+    def finish() -> np.ndarray:
+        matches = outputs_jit.window_outputs(*operands, split, out.shape[0], out) + pending.result()
         known[key] = out
         known.setdefault("effectual_products", matches)
-    return known[key]
+        return out
+    return finish
+
+
+@functools.cache
+def _outputs_thread() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="sparten-outputs")
 
 
 def effectual_products(layer: Layer, problem: chunks.Problem) -> int:

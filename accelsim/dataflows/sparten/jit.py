@@ -90,7 +90,7 @@ def join_matches(f_mask, f_at, x_mask, x_at, words):
     return matches
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def walk_clusters(f_mask, f_nnz, x_mask, x_bits, window, chunk_len, dense_bits, assign, seg_ptr, seg_group, seg_fgroup,
                   seg_j0, seg_j1, seg_m0, seg_m1, seg_load_bits, cus, mode, depth, min_cycles, pipeline_depth,
                   bus_width, one_lane):

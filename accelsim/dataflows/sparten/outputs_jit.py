@@ -71,47 +71,48 @@ def pack_masks(dense, words):
     return mask, nnz
 
 
-@njit(cache=True)
-def window_outputs(f_mask, f_dense, x_mask, x_dense, window, filters_per_group, out):
-    """out[k, m] (zeros on entry, (filters, M)) = every output through the chunk joins, in the CUs' order.
+@njit(cache=True, nogil=True)
+def window_outputs(f_mask, f_dense, x_mask, x_dense, window, filters_per_group, first, stop, out):
+    """out[k, m] (zeros on entry, (filters, M)) = the outputs of filters first .. stop - 1 through the chunk joins,
+    in the CUs' order.
 
     f_mask (filters, J, words) and f_dense (filters, J, chunk_size): the filter chunks; x_mask (S, words) and
     x_dense (S, chunk_size): the stored input chunks; window (groups, M, J): stored chunk of each window chunk, -1 in
     the padding. Returns the matches (effectual products). Filter by filter, so that one filter's values stay in
     the cache while the windows pass by, over its chunks that hold a nonzero (an empty one matches nothing)."""
-    groups, positions, chunks = window.shape
+    positions, chunks = window.shape[1], window.shape[2]
     words = x_mask.shape[1]
     matches = 0
     nonempty = np.empty(chunks, dtype=np.int64)  # the filter's chunks with a nonzero, in order
-    for g in range(groups):
-        for k in range(g * filters_per_group, (g + 1) * filters_per_group):
-            count = 0
-            for j in range(chunks):
+    for k in range(first, stop):
+        g = k // filters_per_group
+        count = 0
+        for j in range(chunks):
+            for word in range(words):
+                if f_mask[k, j, word]:
+                    nonempty[count] = j
+                    count += 1
+                    break
+        for m in range(positions):
+            output = 0.0
+            for index in range(count):
+                j = nonempty[index]
+                x = window[g, m, j]
+                if x < 0:
+                    continue
+                total = 0.0
+                found = 0
                 for word in range(words):
-                    if f_mask[k, j, word]:
-                        nonempty[count] = j
-                        count += 1
-                        break
-            for m in range(positions):
-                output = 0.0
-                for index in range(count):
-                    j = nonempty[index]
-                    x = window[g, m, j]
-                    if x < 0:
-                        continue
-                    total = 0.0
-                    found = 0
-                    for word in range(words):
-                        both = f_mask[k, j, word] & x_mask[x, word]
-                        while both:
-                            i = word * 64 + lowest_bit(both)
-                            total += np.float64(f_dense[k, j, i]) * np.float64(x_dense[x, i])
-                            found += 1
-                            both &= both - _ONE
-                    if found:  # a join without a match adds nothing
-                        output += total
-                        matches += found
-                out[k, m] = output
+                    both = f_mask[k, j, word] & x_mask[x, word]
+                    while both:
+                        i = word * 64 + lowest_bit(both)
+                        total += np.float64(f_dense[k, j, i]) * np.float64(x_dense[x, i])
+                        found += 1
+                        both &= both - _ONE
+                if found:  # a join without a match adds nothing
+                    output += total
+                    matches += found
+            out[k, m] = output
     return matches
 
 
