@@ -12,18 +12,13 @@ hand). Regenerate only on purpose, after a deliberate change of the model, and s
 
 from __future__ import annotations
 
-import datetime
-import hashlib
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
+from pinned_results import summary, write_pinned
 
 from accelsim.arch_configs import load_arch
 from accelsim.dataflows.eie import EIE
-from accelsim.results import LayerResult
 from accelsim.workload import Layer
 
 PINNED_FILE = Path(__file__).with_name("eie_pinned.json")
@@ -99,38 +94,14 @@ def cases() -> dict[str, tuple[Layer, int, tuple[str, ...]]]:
     }
 
 
-def summary(result: LayerResult) -> dict:
-    """Every number of a LayerResult, with the computed output as its shape and the SHA-256 of its float64 bytes."""
-    output = np.ascontiguousarray(result.output, dtype=np.float64)
-    return {
-        "cycles": result.cycles, "macs": result.macs, "macs_issued": result.macs_issued,
-        "effectual_macs": result.effectual_macs, "multipliers": result.multipliers,
-        "stall_cycles": dict(result.stall_cycles),
-        "actions": {f"{component}.{action}": count for (component, action), count in sorted(result.actions.items())},
-        "metrics": dict(result.metrics), "notes": list(result.notes),
-        "output_shape": list(output.shape), "output_sha256": hashlib.sha256(output.tobytes()).hexdigest(),
-    }
-
-
 def run_case(layer: Layer, pes: int, overrides: tuple[str, ...]) -> dict:
     return summary(EIE().simulate(layer, eie_arch(pes, *overrides), compute_output=True))
 
 
 def main() -> None:
-    root = Path(__file__).resolve().parents[1]
-    commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                            check=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "accelsim"], capture_output=True,
-                           text=True, check=True).stdout.strip()
-    pinned = {
-        "about": "EIE.simulate's results before the speed work of issue 20: a refactoring guard (bit-identity with "
-                 "the old model), not a correctness claim. Made by tests/eie_pinned_cases.py.",
-        "made": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "commit": commit + (" (accelsim/ modified)" if dirty else ""),
-        "cases": {name: run_case(*case) for name, case in cases().items()},
-    }
-    PINNED_FILE.write_text(json.dumps(pinned, indent=1, sort_keys=False) + "\n")
-    print(f"wrote {PINNED_FILE} ({len(pinned['cases'])} cases) from {pinned['commit']}", file=sys.stderr)
+    write_pinned(PINNED_FILE, "EIE.simulate's results before the speed work of issue 20: a refactoring guard "
+                 "(bit-identity with the old model), not a correctness claim. Made by tests/eie_pinned_cases.py.",
+                 {name: run_case(*case) for name, case in cases().items()})
 
 
 if __name__ == "__main__":

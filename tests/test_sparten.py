@@ -130,7 +130,7 @@ def test_broadcasts_and_joins_recounted():
     w = np.arange(d["Q"])[:, None] * 2 - 1 + np.arange(3)[None, :]
     inside = int(((h >= 0) & (h < d["H"])).sum()) * int(((w >= 0) & (w < d["W"])).sum())
     problem, assignment, plan = plan_layer(layer, arch())
-    walk = walk_layer(problem, assignment, plan, arch(), values=False)
+    walk = walk_layer(problem, assignment, plan, arch())
     groups = math.ceil(d["K"] / 32)
     assert walk.counts[kernel.BROADCASTS] == inside * groups
     assert walk.counts[kernel.JOINS] == inside * d["K"]
@@ -141,7 +141,7 @@ def test_every_cu_cycle_is_one_slot():
         layer = make(name)
         for design in DESIGNS.values():
             problem, assignment, plan = plan_layer(layer, arch(design))
-            walk = walk_layer(problem, assignment, plan, arch(design), values=False)
+            walk = walk_layer(problem, assignment, plan, arch(design))
             assert walk.slots.sum() == (walk.cluster_cycles * 32).sum()
             result = SparTen().simulate(layer, arch(design))
             compute = int(walk.cluster_cycles.max())

@@ -10,13 +10,16 @@ ceil(log2(weight positions)) bits; input chunk bits = 4 + 16 per nonzero.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from accelsim.arch_configs import load_arch
-from accelsim.dataflows.sparten import SparTen
+from accelsim.dataflows.sparten import SparTen, outputs_jit
+from accelsim.dataflows.sparten import dataflow as sparten_dataflow
 from accelsim.dataflows.sparten import jit as kernel
-from accelsim.dataflows.sparten.dataflow import plan_layer, walk_layer
+from accelsim.dataflows.sparten.dataflow import layer_outputs, plan_layer, walk_layer
 from accelsim.workload import Layer
 
 SLOTS = ("BUSY", "EMPTY_JOIN", "BROADCAST_HELD", "BROADCAST_BUS", "IMBALANCE", "PIPELINE", "FILTER_LOAD", "IDLE_CU")
@@ -35,9 +38,11 @@ def fc(x, weights) -> Layer:
     return Layer(name="fc", op="linear", input=np.array([x], dtype=float), weight=np.array(weights, dtype=float))
 
 
-def walk(layer: Layer, arch):
+def walk(layer: Layer, arch) -> SimpleNamespace:
+    """The walk's results, and `out` (filters, M): the outputs summed through the chunk joins."""
     problem, assignment, plan = plan_layer(layer, arch)
-    return walk_layer(problem, assignment, plan, arch, values=True)
+    result = walk_layer(problem, assignment, plan, arch)
+    return SimpleNamespace(**vars(result), out=layer_outputs(layer, arch.dataflow.config, problem))
 
 
 def slots(result) -> dict[str, int]:
@@ -177,22 +182,16 @@ def bits_of(words: np.ndarray) -> np.ndarray:
     return np.array([(int(word) >> i) & 1 for word in words for i in range(64)], dtype=bool)
 
 
-def test_popcount_and_join_against_numpy():
+def test_popcount_lowest_bit_and_join_against_numpy():
     rng = np.random.default_rng(0)
     words = rng.integers(0, 2**62, size=(50, 2), dtype=np.int64).astype(np.uint64) * np.uint64(3)
     words[0, 0] = np.uint64(2**64 - 1)  # every bit, the top one included
+    words[1, 0] = np.uint64(2**63)  # the top bit alone
     for a, b in zip(words[:25], words[25:], strict=True):
         bits_a, bits_b = bits_of(a), bits_of(b)
         assert kernel.popcount(a[0]) == bits_a[:64].sum()
-        values_a = rng.standard_normal(bits_a.sum())
-        values_b = rng.standard_normal(bits_b.sum())
-        dense_a = np.zeros(128)
-        dense_a[bits_a] = values_a
-        dense_b = np.zeros(128)
-        dense_b[bits_b] = values_b
-        matches, total = kernel.join_products(a, 0, 0, values_a, b, 0, 0, values_b, 2)
-        assert matches == (bits_a & bits_b).sum() == kernel.join_matches(a, 0, b, 0, 2)
-        assert total == pytest.approx(float(dense_a @ dense_b))
+        assert outputs_jit.lowest_bit(a[0]) == np.flatnonzero(bits_a[:64])[0]
+        assert kernel.join_matches(a, 0, b, 0, 2) == (bits_a & bits_b).sum()
 
 
 def test_pure_python_walk_agrees_with_the_jitted(monkeypatch):
@@ -206,10 +205,14 @@ def test_pure_python_walk_agrees_with_the_jitted(monkeypatch):
     cases = [(fc([1] * 16, SKEWED_W), tiny_arch(depth=2, balancing="gb-h")), (conv, tiny_arch(balancing="gb-s")),
              (conv, tiny_arch("dataflow.sparsity=weights")), (conv, tiny_arch("dataflow.sparsity=none"))]
     jitted = [SparTen().simulate(layer, arch, compute_output=True) for layer, arch in cases]
-    for name in ("walk_clusters", "join_products", "join_matches"):
-        function = getattr(kernel, name)
-        monkeypatch.setattr(kernel, name, getattr(function, "py_func", function))
-    monkeypatch.setattr(kernel, "popcount", kernel.popcount_python)
+    for module, names in ((kernel, ("walk_clusters", "join_matches")),
+                          (outputs_jit, ("pack_masks", "window_outputs", "effectual_products"))):
+        for name in names:
+            function = getattr(module, name)
+            monkeypatch.setattr(module, name, getattr(function, "py_func", function))
+        monkeypatch.setattr(module, "popcount", kernel.popcount_python)
+    monkeypatch.setattr(outputs_jit, "lowest_bit", outputs_jit.lowest_bit_python)
+    sparten_dataflow._RECENT.clear()  # nothing the compiled run remembered
     for (layer, arch), expected in zip(cases, jitted, strict=True):
         got = SparTen().simulate(layer, arch, compute_output=True)
         assert got.cycles == expected.cycles and dict(got.stall_cycles) == dict(expected.stall_cycles)

@@ -93,3 +93,11 @@ def encode(
         chunk_pointers=read_only(pointers),
         pointer_bits=pointer_bits,
     )
+
+
+def chunked_bits(size: int, nonzeros: int, *, value_bits: int, chunk_size: int) -> tuple[int, int]:
+    """(total bits, pointer bits) of `encode(array, value_bits=..., chunk_size=...)` for an array of `size` elements
+    with `nonzeros` nonzeros, from the counts alone: every chunk's full mask and a default-width pointer, plus the
+    values. For a caller that has counted the nonzeros already."""
+    pointer_bits = index_bits_for(size)
+    return nonzeros * value_bits + -(-size // chunk_size) * (chunk_size + pointer_bits), pointer_bits

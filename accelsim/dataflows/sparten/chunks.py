@@ -1,5 +1,6 @@
 """A layer cut into SparTen's chunks: every filter and every input window along the reduction, each chunk a SparseMap
-bitmask (uint64 words) plus a pointer to its packed nonzeros, in the form accelsim.dataflows.sparten.jit walks.
+bitmask (uint64 words) with its count of nonzeros and its positions' values (zeros included), in the form
+accelsim.dataflows.sparten.jit walks and accelsim.dataflows.sparten.outputs_jit sums.
 
 The reduction of an output is its window over one conv group, in (r, s, c) order with c fastest (as
 accelsim.dataflows.shared.gemm_view orders it). Two ways to cut it (Config.chunking):
@@ -21,18 +22,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from accelsim.dataflows.shared.gemm_view import gemm_operands
-from accelsim.formats import bitmask
+from accelsim.dataflows.sparten import outputs_jit
 from accelsim.workload import Layer
 
 
 @dataclass(frozen=True)
 class Chunks:
-    """Chunks in kernel form: chunk i has mask words mask[i], nonzeros values[ptr[i]:ptr[i] + nnz[i]]."""
+    """Chunks in kernel form: chunk i has mask words mask[i], nnz[i] nonzeros, its positions' values dense[i]."""
 
     mask: np.ndarray  # (..., words) uint64
-    ptr: np.ndarray  # (...) int64
     nnz: np.ndarray  # (...) int64
-    values: np.ndarray  # float64, packed in chunk order
+    dense: np.ndarray  # (..., longest chunk): the chunks as packed, zeros included
 
 
 @dataclass(frozen=True)
@@ -55,29 +55,18 @@ class Problem:
         return int(self.chunk_len.size)
 
 
-def storage(layout: np.ndarray, chunk_size: int, value_bits: int) -> bitmask.Bitmask:
-    """A stored tensor in SparTen's format (formats.bitmask): a SparseMap and a value pointer per chunk."""
-    return bitmask.encode(layout, value_bits=value_bits, chunk_size=chunk_size)
-
-
 def words_for(chunk_size: int) -> int:
     return -(-chunk_size // 64)
 
 
-def pack(dense: np.ndarray) -> Chunks:
-    """Chunks of `dense` (..., chunk_size): bit i of word i // 64 is position i, nonzeros packed in C order."""
-    chunk_size = dense.shape[-1]
-    words = words_for(chunk_size)
-    present = np.zeros((*dense.shape[:-1], words * 64), dtype=bool)
-    present[..., :chunk_size] = dense != 0
-    as_bytes = np.packbits(present.reshape((*present.shape[:-1], words, 8, 8)), axis=-1, bitorder="little")
-    shifts = (np.arange(8, dtype=np.uint64) * np.uint64(8))
-    mask = np.bitwise_or.reduce(as_bytes[..., 0].astype(np.uint64) << shifts, axis=-1)
-    nnz = present.sum(axis=-1, dtype=np.int64)
-    ptr = np.zeros(nnz.size, dtype=np.int64)
-    np.cumsum(nnz.ravel()[:-1], out=ptr[1:])
-    values = np.ascontiguousarray(dense[dense != 0], dtype=np.float64)
-    return Chunks(np.ascontiguousarray(mask), ptr.reshape(nnz.shape), nnz, values)
+def pack(dense: np.ndarray, longest: int) -> Chunks:
+    """Chunks of `dense` (..., chunk_size), no chunk longer than `longest` positions: bit i % 64 of word i // 64 is
+    position i. Words enough for `longest`, and the dense rows cut to it, so that a layer of short chunks (conv1's
+    three channels) joins fewer words and reads its values from a compact array."""
+    rows = dense.reshape(-1, dense.shape[-1])
+    mask, nnz = outputs_jit.pack_masks(rows, words_for(longest))
+    kept = dense if longest == dense.shape[-1] else np.ascontiguousarray(dense[..., :longest])
+    return Chunks(mask.reshape((*dense.shape[:-1], -1)), nnz.reshape(dense.shape[:-1]), kept)
 
 
 def pad_last(array: np.ndarray, size: int) -> np.ndarray:
@@ -110,10 +99,11 @@ def _conv_by_channel(layer: Layer, chunk_size: int) -> Problem:
     blocks = math.ceil(cg / chunk_size)
     # Stored input chunks (n, h, w, g, cb).
     by_position = channel_layout(np.moveaxis(layer.input, 1, -1), groups, chunk_size)  # (N, H, W, G, CB * cs)
-    inputs = pack(by_position.reshape(-1, chunk_size))
+    longest = min(cg, chunk_size)
+    inputs = pack(np.ascontiguousarray(by_position).reshape(-1, chunk_size), longest)
     # Filter chunks (k, (r, s, cb)).
     by_tap = pad_last(np.moveaxis(layer.weight, 1, -1).reshape(d["K"], kernel_taps, cg), blocks * chunk_size)
-    filters = pack(by_tap.reshape(d["K"], kernel_taps * blocks, chunk_size))
+    filters = pack(np.ascontiguousarray(by_tap).reshape(d["K"], kernel_taps * blocks, chunk_size), longest)
     # Window chunk (g, (n, p, q), (r, s, cb)) -> stored chunk, or -1 in the padding.
     (sh, sw), (ph, pw), (dh, dw) = layer.stride, layer.padding, layer.dilation
     h = np.arange(d["P"])[:, None] * sh - ph + np.arange(d["R"])[None, :] * dh  # (P, R)
@@ -143,10 +133,11 @@ def _by_window(layer: Layer, chunk_size: int) -> Problem:
             for a, _ in operands]
     stacked = np.stack(rows)  # (G, M, J, cs)
     groups, positions = stacked.shape[:2]
-    inputs = pack(stacked.reshape(-1, chunk_size))
+    longest = min(reduction, chunk_size)
+    inputs = pack(stacked.reshape(-1, chunk_size), longest)
     weights = pad_last(np.concatenate([np.asarray(b, dtype=np.float64).T for _, b in operands]),
                        chunks * chunk_size)  # (G * Kg, J * cs)
-    filters = pack(weights.reshape(weights.shape[0], chunks, chunk_size))
+    filters = pack(weights.reshape(weights.shape[0], chunks, chunk_size), longest)
     window = np.arange(groups * positions * chunks, dtype=np.int64).reshape(groups, positions, chunks)
     lengths = np.minimum(chunk_size, reduction - np.arange(chunks) * chunk_size)
     # The input map as stored: a conv's channels chunked at each (h, w), whatever the windows are cut into.

@@ -20,8 +20,9 @@ import numpy as np
 
 from accelsim.arch import Arch
 from accelsim.dataflows.sparten import jit
-from accelsim.dataflows.sparten.chunks import Problem, channel_layout, storage
+from accelsim.dataflows.sparten.chunks import Problem
 from accelsim.dataflows.sparten.schedule import Plan
+from accelsim.formats import bitmask
 from accelsim.results import ActionCounts
 from accelsim.workload import Layer
 
@@ -40,7 +41,6 @@ class Walk:
     slots: np.ndarray
     counts: np.ndarray
     balance: np.ndarray
-    out: np.ndarray | None
 
 
 @dataclass(frozen=True)
@@ -62,27 +62,30 @@ def chunk_storage_bits(problem: Problem, config, arch: Arch, pointer_bits: int) 
 
 
 def weight_storage(problem: Problem, config, arch: Arch) -> tuple[int, int]:
-    """(bits of the layer's weights, pointer width)."""
+    """(bits of the layer's weights, pointer width): the weight layout in the bitmask format, from the filter chunks'
+    nonzeros (the layout's chunks are the filter chunks)."""
     if config.sparsity == "none":
         return int(problem.chunk_len.sum()) * problem.filters.nnz.shape[0] * arch.data.weight_bits, 0
-    encoded = storage(problem.weight_layout, config.chunk_size, arch.data.weight_bits)
-    return encoded.total_bits, encoded.pointer_bits
+    return bitmask.chunked_bits(problem.weight_layout.size, int(problem.filters.nnz.sum()),
+                                value_bits=arch.data.weight_bits, chunk_size=config.chunk_size)
 
 
-def storage_bits(layer: Layer, problem: Problem, config, arch: Arch, out: np.ndarray | None) -> Storage:
+def storage_bits(layer: Layer, problem: Problem, config, arch: Arch, positive_outputs: int | None) -> Storage:
     """Weights compressed unless dense; activations compressed by the two-sided design only (the collector writes
-    its outputs' nonzeros after ReLU, so `out` is needed then)."""
+    its outputs' nonzeros after ReLU, so the count of positive outputs is needed then). Bits of the bitmask format
+    (accelsim.formats.bitmask) of the layouts SparTen stores: the input map's channels chunked at each position; the
+    output map likewise, (position, output channel) for a conv or FC layer, (matrix, row, column) for a matmul."""
     weights, pointer = weight_storage(problem, config, arch)
     act = arch.data.activation_bits
     if config.sparsity != "two_sided":
         return Storage(weights, layer.input.size * act, math.prod(layer.output_shape) * act, pointer)
-    inputs = storage(problem.input_layout, config.chunk_size, act).total_bits
-    relu = np.maximum(out, 0)
-    if layer.op == "matmul":  # one output matrix per batch matrix: (G, M, Kg)
-        by_position = relu.reshape(problem.groups, problem.filters_per_group, -1).transpose(0, 2, 1)
-    else:  # the output map's channels at each position: (M, K)
-        by_position = relu.T
-    outputs = storage(channel_layout(by_position, 1, config.chunk_size), config.chunk_size, act).total_bits
+    inputs = bitmask.chunked_bits(problem.input_layout.size, int(np.count_nonzero(problem.input_layout)),
+                                  value_bits=act, chunk_size=config.chunk_size)[0]
+    filters = problem.filters.nnz.shape[0]
+    per_row = filters // problem.groups if layer.op == "matmul" else filters
+    rows = filters * problem.positions // per_row
+    outputs = bitmask.chunked_bits(rows * math.ceil(per_row / config.chunk_size) * config.chunk_size,
+                                   positive_outputs, value_bits=act, chunk_size=config.chunk_size)[0]
     return Storage(weights, inputs, outputs, pointer)
 
 

@@ -18,6 +18,10 @@ output needs. The layer's output vectors are shared out over independent cluster
 
 from __future__ import annotations
 
+import functools
+import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -26,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from accelsim.arch import Arch
 from accelsim.dataflows.registry import register_dataflow
 from accelsim.dataflows.shared.operands import refuse_activation_product
-from accelsim.dataflows.sparten import balance, chunks, cost, jit, schedule
+from accelsim.dataflows.sparten import balance, chunks, cost, jit, outputs_jit, schedule
 from accelsim.results import LayerResult, Metric, common_causes
 from accelsim.workload import Layer
 
@@ -128,20 +132,88 @@ class SparTen:
         refuse_activation_product(layer, "SparTen", "its filters are compressed into SparseMaps offline and held "
                                                     "in the CUs")
         problem, assignment, plan = plan_layer(layer, arch)
-        values = compute_output or config.sparsity == "two_sided"  # the collector compacts the real outputs
-        walk = walk_layer(problem, assignment, plan, arch, values)
-        store = cost.storage_bits(layer, problem, config, arch, walk.out)
+        outputs = None
+        if compute_output or config.sparsity == "two_sided":  # the collector compacts the real outputs
+            outputs = outputs_later(layer, config, problem)  # mostly summed on a second thread while this one walks
+        walk = walk_layer(problem, assignment, plan, arch)
+        out = None if outputs is None else outputs()
+        if config.sparsity != "two_sided":
+            walk.counts[jit.MATCHES] = effectual_products(layer, problem)
+        positive = None if out is None else int(np.count_nonzero(np.maximum(out, 0)))
+        store = cost.storage_bits(layer, problem, config, arch, positive)
         parts = cost.layer_result_parts(layer, arch, config, problem, plan, walk, store)
-        output = chunks.output_to_layer(layer, walk.out) if compute_output else None
+        output = chunks.output_to_layer(layer, out) if compute_output else None
         return LayerResult(name=layer.name, op=layer.op, macs=layer.macs, output=output,
                            notes=tuple(_notes(layer, arch, config, problem, plan, parts)),
                            **{key: value for key, value in parts.items() if key != "memory"})
 
 
+OUTPUTS_THREAD_SHARE = 0.75
+"""Share of a layer's filters whose outputs the outputs thread sums (the rest: the walking thread, after its walk)."""
+
+_RECENT: weakref.WeakKeyDictionary[Layer, dict] = weakref.WeakKeyDictionary()
+"""What a layer's runs share, for the most recent layer only (a network run simulates each layer on the arch, then
+on its dense twin): its chunks per (chunk size, chunking), its effectual products, its outputs."""
+
+
+def _shared(layer: Layer) -> dict:
+    if layer not in _RECENT:
+        _RECENT.clear()  # one layer at a time: a whole network's chunks would double a run's memory
+        _RECENT[layer] = {}
+    return _RECENT[layer]
+
+
+def layer_outputs(layer: Layer, config: SparTen.Config, problem: chunks.Problem) -> np.ndarray:
+    """(filters, M): every output summed through the chunk joins in the CUs' order (accelsim.dataflows.sparten.
+    outputs_jit), the same for every design, cluster count or balancing; remembered with the effectual products."""
+    return outputs_later(layer, config, problem)()
+
+
+def outputs_later(layer: Layer, config: SparTen.Config, problem: chunks.Problem) -> Callable[[], np.ndarray]:
+    """layer_outputs, started on the outputs thread (the kernels release the GIL): the function returned sums the
+    last filters' outputs on the calling thread, then waits for the rest. A caller walks in between, so that a run
+    takes about half the walk and the outputs together instead of their sum (OUTPUTS_THREAD_SHARE: the outputs
+    cost about twice the walk). Each output is summed by one thread in the CUs' order and nothing else is shared
+    but read-only inputs: the results are the same however the threads run."""
+    known = _shared(layer)
+    key = ("outputs", config.chunk_size, config.chunking)  # the problem's chunks set the order of the sums
+    if key in known:
+        return lambda: known[key]
+    f, x = problem.filters, problem.inputs
+    out = np.zeros((f.nnz.shape[0], problem.positions))
+    operands = (f.mask, f.dense, x.mask, x.dense, problem.window, problem.filters_per_group)
+    split = round(out.shape[0] * OUTPUTS_THREAD_SHARE)
+    pending = _outputs_thread().submit(outputs_jit.window_outputs, *operands, 0, split, out)
+
+    def finish() -> np.ndarray:
+        matches = outputs_jit.window_outputs(*operands, split, out.shape[0], out) + pending.result()
+        known[key] = out
+        known.setdefault("effectual_products", matches)
+        return out
+    return finish
+
+
+@functools.cache
+def _outputs_thread() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="sparten-outputs")
+
+
+def effectual_products(layer: Layer, problem: chunks.Problem) -> int:
+    """Products with both operands nonzero: every chunk join's matches (what the two-sided walk counts as it goes)."""
+    known = _shared(layer)
+    if "effectual_products" not in known:
+        known["effectual_products"] = outputs_jit.effectual_products(
+            problem.filters.mask, problem.inputs.mask, problem.window, problem.filters_per_group)
+    return known["effectual_products"]
+
+
 def plan_layer(layer: Layer, arch: Arch) -> tuple[chunks.Problem, np.ndarray, schedule.Plan]:
     """The layer's chunks, which filter each CU slot holds, and every cluster's passes."""
     config: SparTen.Config = arch.dataflow.config
-    problem = chunks.build(layer, config.chunk_size, config.chunking)
+    known = _shared(layer)
+    if ("chunks", config.chunk_size, config.chunking) not in known:
+        known["chunks", config.chunk_size, config.chunking] = chunks.build(layer, config.chunk_size, config.chunking)
+    problem = known["chunks", config.chunk_size, config.chunking]
     assignment = balance.assign(problem.filters.nnz, problem.groups, arch.pe_array.cols, config.balancing)
     _, pointer_bits = cost.weight_storage(problem, config, arch)
     capacity = arch.memory["filter_buffer"].size_bytes * 8
@@ -168,21 +240,19 @@ def largest_chunk_bits(config: SparTen.Config, activation_bits: int) -> int:
 
 
 def walk_layer(problem: chunks.Problem, assignment: np.ndarray, plan: schedule.Plan, arch: Arch,
-               values: bool) -> cost.Walk:
-    """Every cluster's passes through the numba walk; with `values` the products are summed into the outputs."""
+               one_lane: bool = True) -> cost.Walk:
+    """Every cluster's passes through the numba walk (one_lane: the dense design's CUs walked as one, exact)."""
     config: SparTen.Config = arch.dataflow.config
     f, x = problem.filters, problem.inputs
     act = arch.data.activation_bits
     x_bits = config.chunk_size + x.nnz * act  # a two-sided broadcast: the mask and the nonzeros
     dense_bits = problem.chunk_len * act
-    out = np.zeros((problem.positions, f.nnz.shape[0]) if values else (1, 1))
     cycles, slots, counts, balance_sums = jit.walk_clusters(
-        f.mask, f.ptr, f.values, f.nnz, x.mask, x.ptr, x.values, x_bits, problem.window, problem.chunk_len,
-        dense_bits, assignment, plan.seg_ptr, plan.seg_group, plan.seg_fgroup, plan.seg_j0, plan.seg_j1,
-        plan.seg_m0, plan.seg_m1, plan.seg_load_bits, arch.pe_array.cols, MODES[config.sparsity],
-        config.input_buffer_depth, config.empty_join_cycles, config.pipeline_depth, config.broadcast_bits_per_cycle,
-        out, values)
-    return cost.Walk(cycles, slots, counts, balance_sums, out.T if values else None)  # (filters, M)
+        f.mask, f.nnz, x.mask, x_bits, problem.window, problem.chunk_len, dense_bits, assignment, plan.seg_ptr,
+        plan.seg_group, plan.seg_fgroup, plan.seg_j0, plan.seg_j1, plan.seg_m0, plan.seg_m1, plan.seg_load_bits,
+        arch.pe_array.cols, MODES[config.sparsity], config.input_buffer_depth, config.empty_join_cycles,
+        config.pipeline_depth, config.broadcast_bits_per_cycle, one_lane)
+    return cost.Walk(cycles, slots, counts, balance_sums)
 
 
 def _notes(layer: Layer, arch: Arch, config: SparTen.Config, problem: chunks.Problem, plan: schedule.Plan,

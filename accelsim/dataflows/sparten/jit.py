@@ -2,7 +2,7 @@
 bitmasks, chunk by chunk.
 
 Data come as chunks (built by accelsim.dataflows.sparten.chunks): a chunk is a SparseMap bitmask of `chunk_size`
-positions in uint64 words (bit i of word i // 64 is position i) plus a pointer to its packed nonzeros. Filter chunk
+positions in uint64 words (bit i of word i // 64 is position i) and its count of nonzeros. Filter chunk
 (k, j) is chunk j of filter k's reduction; window chunk (g, m, j) names a stored input chunk (or -1: it lies wholly
 in the padding and is never broadcast, except by the dense design, which multiplies every position).
 
@@ -12,7 +12,8 @@ over a range of output positions m, for the chunks j0..j1 of the reduction its f
 by loading the CUs' filter chunks over the cluster bus; then, for each position and chunk, the window chunk is
 broadcast to every active CU's input buffer. CU s joins it with its filter chunk: the AND of the two masks, a
 priority encoder picking matches one per cycle, prefix sums (popcounts) locating both operands in their packed
-values; max(products, empty_join_cycles) cycles. CUs run on their own; a broadcast waits until every active CU has
+values (the timing needs their count only: the sums are accelsim.dataflows.sparten.outputs_jit's); max(products,
+empty_join_cycles) cycles. CUs run on their own; a broadcast waits until every active CU has
 a free buffer entry (an entry is freed when the CU starts the chunk) and the bus has moved the chunk. The pass
 ends when the slowest CU has finished and its pipeline drained.
 
@@ -55,9 +56,6 @@ LOAD_BITS = 7  # filter bits loaded into CU filter buffers
 PASSES = 8
 N_COUNTS = 9
 
-_ONE = np.uint64(1)
-
-
 @intrinsic
 def _llvm_ctpop(typingctx, word):
     """LLVM's population count: one instruction where the CPU has one, an exact bit-twiddling sequence where it has
@@ -84,30 +82,6 @@ else:
 
 
 @njit(cache=True, inline="always")
-def join_products(f_mask, f_at, f_first, f_val, x_mask, x_at, x_first, x_val, words):
-    """(matches, sum of products) of one chunk join: the masks are words f_mask[f_at:f_at + words] and x_mask[x_at:
-    x_at + words]. Every set bit of their AND, lowest first (the priority encoder's order), each operand located in
-    its packed values (starting at f_first, x_first) by the popcount of its mask below the bit (the prefix sums)."""
-    matches = 0
-    total = 0.0
-    f_before = f_first
-    x_before = x_first
-    for word in range(words):
-        fm = f_mask[f_at + word]
-        xm = x_mask[x_at + word]
-        both = fm & xm
-        while both:
-            low = both & (~both + _ONE)
-            below = low - _ONE
-            total += f_val[f_before + popcount(fm & below)] * x_val[x_before + popcount(xm & below)]
-            matches += 1
-            both ^= low
-        f_before += popcount(fm)
-        x_before += popcount(xm)
-    return matches, total
-
-
-@njit(cache=True, inline="always")
 def join_matches(f_mask, f_at, x_mask, x_at, words):
     """Matches of one chunk join: the popcount of the AND of the two masks."""
     matches = 0
@@ -116,28 +90,30 @@ def join_matches(f_mask, f_at, x_mask, x_at, words):
     return matches
 
 
-@njit(cache=True)
-def walk_clusters(f_mask, f_ptr, f_val, f_nnz, x_mask, x_ptr, x_val, x_bits, window, chunk_len, dense_bits, assign,
-                  seg_ptr, seg_group, seg_fgroup, seg_j0, seg_j1, seg_m0, seg_m1, seg_load_bits, cus,
-                  mode, depth, min_cycles, pipeline_depth, bus_width, out, compute_values):
+@njit(cache=True, nogil=True)
+def walk_clusters(f_mask, f_nnz, x_mask, x_bits, window, chunk_len, dense_bits, assign, seg_ptr, seg_group, seg_fgroup,
+                  seg_j0, seg_j1, seg_m0, seg_m1, seg_load_bits, cus, mode, depth, min_cycles, pipeline_depth,
+                  bus_width, one_lane):
     """Walk every cluster's passes; return (cycles of each cluster, CU-cycle slots, counts, balance).
 
-    f_mask (filters, J, words), f_ptr and f_nnz (filters, J), f_val: filter chunks. x_mask (S, words), x_ptr,
-    x_bits (S,), x_val: stored input chunks (x_bits: the bits a two-sided broadcast moves, mask and nonzeros).
-    window (groups, M, J): stored chunk of each window chunk, -1 in the padding. chunk_len (J,): positions of chunk
-    j; dense_bits (J,): bits of chunk j uncompressed. assign (groups, filter groups, J, cus): filter of each CU
-    slot (-1: none). Cluster c runs passes seg_ptr[c] .. seg_ptr[c + 1] - 1: conv group seg_group, filter group
-    seg_fgroup, chunks seg_j0 .. seg_j1 - 1, positions seg_m0 .. seg_m1 - 1, seg_load_bits of filters to load.
-    With compute_values, out[m, k] accumulates every product (out (M, filters): a broadcast's CUs write
-    neighbouring entries). balance: the sum over passes of
-    the busiest CU's cycles and of the mean active CU's cycles (their ratio is the imbalance the balancing left).
+    f_mask (filters, J, words), f_nnz (filters, J): filter chunks. x_mask (S, words), x_bits (S,): stored input
+    chunks (x_bits: the bits a two-sided broadcast moves, mask and nonzeros). window (groups, M, J): stored chunk of
+    each window chunk, -1 in the padding. chunk_len (J,): positions of chunk j; dense_bits (J,): bits of chunk j
+    uncompressed. assign (groups, filter groups, J, cus): filter of each CU slot (-1: none). Cluster c runs passes
+    seg_ptr[c] .. seg_ptr[c + 1] - 1: conv group seg_group, filter group seg_fgroup, chunks seg_j0 .. seg_j1 - 1,
+    positions seg_m0 .. seg_m1 - 1, seg_load_bits of filters to load. balance: the sum over passes of the busiest
+    CU's cycles and of the mean active CU's cycles (their ratio is the imbalance the balancing left).
+
+    Matches are counted by the two-sided design only (the others' products do not depend on them: the caller counts
+    the effectual products). With one_lane, the dense design walks one CU per pass and counts it once per active
+    CU: its CUs start a pass together and every broadcast gives each the same chunk length, so their timelines are
+    the same (tests/test_sparten_jit.py holds the two walks equal).
     """
     n_clusters = seg_ptr.shape[0] - 1
     n_chunks = chunk_len.shape[0]
     words = x_mask.shape[1]
     f_flat = f_mask.reshape(-1)  # filter chunk (k, j) at words (k * J + j) * words
     x_flat = x_mask.reshape(-1)
-    f_first = f_ptr.reshape(-1)
     f_count = f_nnz.reshape(-1)
     cluster_cycles = np.zeros(n_clusters, dtype=np.int64)
     slots = np.zeros(N_SLOTS, dtype=np.int64)
@@ -157,13 +133,15 @@ def walk_clusters(f_mask, f_ptr, f_val, f_nnz, x_mask, x_ptr, x_val, x_bits, win
             for s in range(cus):
                 if assign[g, fg, j0, s] >= 0:
                     active += 1
+            lanes = 1 if one_lane and mode == DENSE and active > 0 else active
+            copies = active // lanes if lanes else 0  # CUs each walked lane stands for
             load = (seg_load_bits[seg] + bus_width - 1) // bus_width
             counts[LOAD_BITS] += seg_load_bits[seg]
             counts[BUS_CYCLES] += load
             counts[PASSES] += 1
             slots[FILTER_LOAD] += load * active
             start = now + load
-            for s in range(active):
+            for s in range(lanes):
                 finish[s] = start
                 work[s] = 0
                 for e in range(depth):
@@ -181,7 +159,7 @@ def walk_clusters(f_mask, f_ptr, f_val, f_nnz, x_mask, x_ptr, x_val, x_bits, win
                     moving = (bits + bus_width - 1) // bus_width
                     entry = sent % depth
                     begin = bus_free
-                    for s in range(active):  # the entry chunk `sent - depth` left must be free in every CU
+                    for s in range(lanes):  # the entry chunk `sent - depth` left must be free in every CU
                         if ring[s, entry] > begin:
                             begin = ring[s, entry]
                     arrived = begin + moving
@@ -189,19 +167,15 @@ def walk_clusters(f_mask, f_ptr, f_val, f_nnz, x_mask, x_ptr, x_val, x_bits, win
                     sent += 1
                     counts[BROADCAST_BITS] += bits
                     counts[BUS_CYCLES] += moving
-                    for s in range(active):
-                        k = assign[g, fg, j, s]
-                        chunk = k * n_chunks + j
-                        matches = 0
-                        if x >= 0:
-                            matches = join_matches(f_flat, chunk * words, x_flat, x * words, words)
-                            if compute_values and matches:
-                                out[m, k] += join_products(f_flat, chunk * words, f_first[chunk], f_val, x_flat,
-                                                           x * words, x_ptr[x], x_val, words)[1]
+                    for s in range(lanes):
                         if mode == TWO_SIDED:
-                            issued = matches
+                            issued = 0
+                            if x >= 0:
+                                chunk = assign[g, fg, j, s] * n_chunks + j
+                                issued = join_matches(f_flat, chunk * words, x_flat, x * words, words)
+                            matched += issued
                         elif mode == WEIGHTS_ONLY:
-                            issued = f_count[chunk]
+                            issued = f_count[assign[g, fg, j, s] * n_chunks + j]
                         else:
                             issued = chunk_len[j]
                         cycles = issued if issued > min_cycles else min_cycles
@@ -213,30 +187,29 @@ def walk_clusters(f_mask, f_ptr, f_val, f_nnz, x_mask, x_ptr, x_val, x_bits, win
                         held += gap - on_bus
                         busy += issued
                         empty += cycles - issued
-                        matched += matches
                         finish[s] = begin_cu + cycles
                         ring[s, entry] = begin_cu
                         work[s] += cycles
                     counts[RECEIVED_BITS] += bits * active
-            slots[BUSY] += busy
-            slots[EMPTY_JOIN] += empty
-            slots[BROADCAST_HELD] += held
-            slots[BROADCAST_BUS] += on_bus_total
-            counts[ISSUED] += busy
+            slots[BUSY] += busy * copies
+            slots[EMPTY_JOIN] += empty * copies
+            slots[BROADCAST_HELD] += held * copies
+            slots[BROADCAST_BUS] += on_bus_total * copies
+            counts[ISSUED] += busy * copies
             counts[MATCHES] += matched
             counts[BROADCASTS] += sent
             counts[JOINS] += sent * active
             end = start
             busiest = 0
             total_work = 0
-            for s in range(active):
+            for s in range(lanes):
                 if finish[s] > end:
                     end = finish[s]
                 if work[s] > busiest:
                     busiest = work[s]
-                total_work += work[s]
-            for s in range(active):
-                slots[IMBALANCE] += end - finish[s]
+                total_work += work[s] * copies
+            for s in range(lanes):
+                slots[IMBALANCE] += (end - finish[s]) * copies
             end += pipeline_depth - 1
             slots[PIPELINE] += (pipeline_depth - 1) * active
             slots[IDLE_CU] += (end - now) * (cus - active)
