@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from accelsim.dataflows.eyeriss import traffic_jit
 from accelsim.dataflows.eyeriss.machine import Machine
 from accelsim.dataflows.eyeriss.mapping import Mapping
 from accelsim.dataflows.eyeriss.problem import Problem
@@ -199,10 +200,14 @@ def _delivery(mode: str, phases_of, port, key, bits, phases: int, pe_row, pe_slo
     return carried.reshape(phases, ports), label
 
 
+def _combined(group: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """One non-negative int64 per (group, key) pair."""
+    return group.astype(np.int64) * (int(key.max(initial=0)) + 1) + key
+
+
 def _first_of_each(group: np.ndarray, key: np.ndarray) -> np.ndarray:
     """Indices of the first occurrence of each distinct (group, key) pair."""
-    combined = group.astype(np.int64) * (int(key.max(initial=0)) + 1) + key
-    return np.unique(combined, return_index=True)[1]
+    return traffic_jit.distinct_ids(_combined(group, key))[1]
 
 
 def _unique_sum(phases_of, key, bits, phases: int) -> np.ndarray:
@@ -219,24 +224,22 @@ def _label(phases_of, key, pe_row, pe_slot) -> str:
     multicast), whichever holds for most shared data."""
     if phases_of.size == 0:
         return "unicast"
-    combined = phases_of.astype(np.int64) * (int(key.max(initial=0)) + 1) + key
-    distinct, first, inverse, counts = np.unique(combined, return_index=True, return_inverse=True,
-                                                 return_counts=True)
+    datum, first = traffic_jit.distinct_ids(_combined(phases_of, key))  # a datum: one (phase, key)
+    counts = np.bincount(datum, minlength=first.size)
     if counts.max() == 1:
         return "unicast"
-    inverse = inverse.ravel()
     slots = int(pe_slot.max(initial=0)) + 1
-    pairs = np.unique(inverse.astype(np.int64) * slots + pe_slot)  # distinct (datum, slot)
-    slots_of_datum = np.bincount(pairs // slots, minlength=distinct.size)
-    phase_slots = np.unique(phases_of.astype(np.int64) * slots + pe_slot) // slots
-    slots_in_phase = np.bincount(phase_slots, minlength=int(phases_of.max()) + 1)
+    pair_first = traffic_jit.distinct_ids(datum * slots + pe_slot)[1]  # distinct (datum, slot)
+    slots_of_datum = np.bincount(datum[pair_first], minlength=first.size)
+    phase_slot_first = traffic_jit.distinct_ids(phases_of.astype(np.int64) * slots + pe_slot)[1]
+    slots_in_phase = np.bincount(phases_of[phase_slot_first], minlength=int(phases_of.max()) + 1)
     shared = counts > 1
     if np.all(slots_of_datum[shared] == slots_in_phase[phases_of[first]][shared]):
         return "broadcast"
-    low = np.full(distinct.size, np.iinfo(np.int64).max)
-    high = np.full(distinct.size, -1)
-    np.minimum.at(low, inverse, pe_row)
-    np.maximum.at(high, inverse, pe_row)
+    low = np.full(first.size, np.iinfo(np.int64).max)
+    high = np.full(first.size, -1)
+    np.minimum.at(low, datum, pe_row)
+    np.maximum.at(high, datum, pe_row)
     same_row = np.count_nonzero(low[shared] == high[shared])
     return "grouped_multicast" if same_row * 2 >= np.count_nonzero(shared) else "interleaved_multicast"
 

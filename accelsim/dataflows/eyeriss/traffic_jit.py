@@ -1,0 +1,42 @@
+"""Distinct values in one pass (a hash set in numba) for the traffic accounting of accelsim.dataflows.eyeriss.traffic,
+where numpy's np.unique sorted every per-PE key array several times per layer."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_MULTIPLIER = 0x2545F491  # odd, 30 bits: a 32-bit value times it stays under 2**62 (no overflow, in numba or not)
+
+
+@njit(cache=True)
+def distinct_ids(values):
+    """(ids, first): ids[i] numbers values[i]'s distinct value in order of first occurrence (0, 1, ...); first[d]
+    is the index of distinct value d's first occurrence. values: non-negative int64."""
+    n = values.shape[0]
+    size = 1
+    while size < 2 * n:
+        size *= 2
+    bits = 0
+    while (1 << bits) < size:
+        bits += 1
+    shift = 62 - bits
+    table_value = np.empty(size, dtype=np.int64)
+    table_id = np.full(size, -1, dtype=np.int64)
+    ids = np.empty(n, dtype=np.int64)
+    first = np.empty(n, dtype=np.int64)
+    distinct = 0
+    mask = size - 1
+    for i in range(n):
+        value = values[i]
+        folded = (value ^ (value >> 32)) & 0xFFFFFFFF
+        slot = ((folded * _MULTIPLIER) >> shift) & mask  # multiplicative hashing: the product's top bits
+        while table_id[slot] >= 0 and table_value[slot] != value:
+            slot = (slot + 1) & mask
+        if table_id[slot] < 0:
+            table_id[slot] = distinct
+            table_value[slot] = value
+            first[distinct] = i
+            distinct += 1
+        ids[i] = table_id[slot]
+    return ids, first[:distinct]
