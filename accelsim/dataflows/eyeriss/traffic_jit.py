@@ -7,6 +7,7 @@ import numpy as np
 from numba import njit
 
 _MULTIPLIER = 0x2545F491  # odd, 30 bits: a 32-bit value times it stays under 2**62 (no overflow, in numba or not)
+_LOW_32 = 0xFFFFFFFF
 
 
 @njit(cache=True)
@@ -17,10 +18,12 @@ def distinct_ids(values):
     size = 1
     while size < 2 * n:
         size *= 2
+    if size > 1 << 32:
+        raise ValueError("distinct_ids: more than 2**31 values")
     bits = 0
     while (1 << bits) < size:
         bits += 1
-    shift = 62 - bits
+    shift = 32 - bits  # multiplicative hashing modulo 2**32: the top `bits` of the product's low 32 bits
     table_value = np.empty(size, dtype=np.int64)
     table_id = np.full(size, -1, dtype=np.int64)
     ids = np.empty(n, dtype=np.int64)
@@ -29,8 +32,8 @@ def distinct_ids(values):
     mask = size - 1
     for i in range(n):
         value = values[i]
-        folded = (value ^ (value >> 32)) & 0xFFFFFFFF
-        slot = ((folded * _MULTIPLIER) >> shift) & mask  # multiplicative hashing: the product's top bits
+        folded = (value ^ (value >> 32)) & _LOW_32
+        slot = (((folded * _MULTIPLIER) & _LOW_32) >> shift) & mask
         while table_id[slot] >= 0 and table_value[slot] != value:
             slot = (slot + 1) & mask
         if table_id[slot] < 0:

@@ -182,8 +182,11 @@ def walk_windows(col_entries, col_nonzeros, block_group, block_count, items_cb, 
             position = positions[slot]
             positions[slot] += 1
             from_above = (position + 1) * transfer if job_pass[j] > 0 else 0  # psums of earlier slices, from GLB
+            gated = position >= buffer
+            gate_index = (position - buffer) % max_buffer if gated else 0  # once per position, not per PE
+            sent_index = position % max_buffer
             for k in range(pes):
-                gate = sent[slot, k, (position - buffer) % max_buffer] if position >= buffer else 0
+                gate = sent[slot, k, gate_index] if gated else 0
                 dep, fin, cnt = departed[slot, k], finished[slot, k], fetched_count[slot, k]
                 windows += 1
                 if not csc_iacts and no_empty[k]:  # a window in one step (module docstring)
@@ -239,7 +242,7 @@ def walk_windows(col_entries, col_nonzeros, block_group, block_count, items_cb, 
                 if last_sent[slot, k] + transfer > leave:
                     leave = last_sent[slot, k] + transfer
                 last_sent[slot, k] = leave
-                sent[slot, k, position % max_buffer] = leave
+                sent[slot, k, sent_index] = leave
                 from_above = leave
                 psums += m0
         end = (last_sent[slot, pes - 1] if pes > 0 else 0) + offset[slot]
