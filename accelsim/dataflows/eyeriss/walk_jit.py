@@ -210,27 +210,53 @@ def walk_windows(col_entries, col_nonzeros, block_group, block_count, items_cb, 
                     else:
                         lo, hi = 0, taps[k]
                     last_start = ring[slot, k, 0]
-                    for e in range(lo, hi):
-                        t = tap_index[e] if csc_iacts else e
-                        b = tap_words[k, t]
-                        if single:
-                            oldest = last_start if cnt >= 1 else -1
-                        else:
-                            oldest = ring[slot, k, cnt % fetch_buffer] if cnt >= fetch_buffer else -1
-                        dep, fin, start, waited = pipeline_step(dep, fin, oldest, gate, b)
-                        if single:
+                    if csc_iacts and single:  # the common case, pipeline_step written out on the PE's taps
+                        words_k, entries_k, nonzeros_k = tap_words[k], tap_entries[k], tap_nonzeros[k]
+                        window_words = window_entries = window_nonzeros = 0
+                        for e in range(lo, hi):
+                            t = tap_index[e]
+                            b = words_k[t]
+                            fetched = dep + 1
+                            if cnt >= 1 and last_start > fetched:  # the fetch buffer's one slot still taken
+                                fetched = last_start
+                            ready = fin if fin > gate else gate
+                            start = fetched if fetched > ready else ready
+                            iact_wait += fetched - ready if fetched > ready else 0
+                            fin = start + b
+                            dep = fetched
                             last_start = start
-                        else:
-                            ring[slot, k, cnt % fetch_buffer] = start
-                        cnt += 1
-                        iact_wait += waited
-                        busy += b
-                        words += b
-                        macs += tap_entries[k, t]
-                        if csc_iacts:  # every iact read is nonzero
-                            effectual += tap_nonzeros[k, t]
-                            nz_words += b
-                            nz_macs += tap_entries[k, t]
+                            cnt += 1
+                            window_words += b
+                            window_entries += entries_k[t]
+                            window_nonzeros += nonzeros_k[t]
+                        busy += window_words
+                        words += window_words
+                        nz_words += window_words  # every iact read is nonzero
+                        macs += window_entries
+                        nz_macs += window_entries
+                        effectual += window_nonzeros
+                    else:
+                        for e in range(lo, hi):
+                            t = tap_index[e] if csc_iacts else e
+                            b = tap_words[k, t]
+                            if single:
+                                oldest = last_start if cnt >= 1 else -1
+                            else:
+                                oldest = ring[slot, k, cnt % fetch_buffer] if cnt >= fetch_buffer else -1
+                            dep, fin, start, waited = pipeline_step(dep, fin, oldest, gate, b)
+                            if single:
+                                last_start = start
+                            else:
+                                ring[slot, k, cnt % fetch_buffer] = start
+                            cnt += 1
+                            iact_wait += waited
+                            busy += b
+                            words += b
+                            macs += tap_entries[k, t]
+                            if csc_iacts:  # every iact read is nonzero
+                                effectual += tap_nonzeros[k, t]
+                                nz_words += b
+                                nz_macs += tap_entries[k, t]
                     if single:
                         ring[slot, k, 0] = last_start
                     reads += hi - lo
