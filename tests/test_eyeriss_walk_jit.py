@@ -9,7 +9,7 @@ import pytest
 from test_eyeriss_jit import both, walk
 
 from accelsim.arch_configs import load_arch
-from accelsim.dataflows.eyeriss import jit, walk_jit
+from accelsim.dataflows.eyeriss import jit, taps_jit, walk_jit
 from accelsim.dataflows.eyeriss.machine import v1_machine, v2_machine
 from accelsim.dataflows.eyeriss.walk import walk_layer
 from accelsim.workload import Layer
@@ -85,7 +85,7 @@ def test_window_taps_and_nonzero_tap_counts_equal_numpy(seed):
     x = np.abs(rng.standard_normal((2, 2, 5, 4, 9))) * (rng.random((2, 2, 5, 4, 9)) < 0.4)
     stride, pad, dil, s = int(rng.integers(1, 3)), int(rng.integers(0, 3)), int(rng.integers(1, 3)), 3
     q_count = (9 + 2 * pad - dil * (s - 1) - 1) // stride + 1
-    for kernel in both(walk_jit.window_taps):
+    for kernel in both(taps_jit.window_taps):
         pointers, taps = kernel(x, 2, s, stride, pad, dil, q_count)
         expected_pointers, expected_taps = numpy_taps(x, 2, s, stride, pad, dil, q_count)
         np.testing.assert_array_equal(pointers, expected_pointers)
@@ -98,7 +98,7 @@ def test_window_taps_and_nonzero_tap_counts_equal_numpy(seed):
             rows = np.arange(p_count) * stride + ri * dil
             cols = np.arange(q_count) * stride + si * dil
             expected[:, :, ri, si] = padded[:, :, :, rows][..., cols].sum(axis=(0, 3, 4))
-    for kernel in both(walk_jit.nonzero_tap_counts):
+    for kernel in both(taps_jit.nonzero_tap_counts):
         counts = kernel(x, r, s, stride, stride, pad, pad, dil, dil, p_count, q_count)
         np.testing.assert_array_equal(counts, expected)
 
@@ -110,7 +110,7 @@ def test_the_fast_walk_as_plain_python(setting):
     machine = v2_machine(arch, arch.dataflow.config)
     problem, tiles, mapping, _ = walk(random_layer(5), arch, machine)
     jobs = mapping.jobs
-    pointers, taps = walk_jit.window_taps(problem.x, tiles.c0, problem.s, problem.stride[1], problem.padding[1],
+    pointers, taps = taps_jit.window_taps(problem.x, tiles.c0, problem.s, problem.stride[1], problem.padding[1],
                                           problem.dilation[1], problem.q)
     args = (tiles.col_entries, tiles.col_nonzeros, tiles.block_group, tiles.block_count, mapping.items_cb,
             mapping.items_r, jobs.n, jobs.block, jobs.slice, jobs.p, jobs.q0, jobs.q1, jobs.slot, jobs.carry,

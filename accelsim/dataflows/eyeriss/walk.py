@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from accelsim.dataflows.eyeriss import jit, walk_jit
+from accelsim.dataflows.eyeriss import jit, taps_jit, walk_jit
 from accelsim.dataflows.eyeriss.machine import Machine
 from accelsim.dataflows.eyeriss.mapping import Mapping
 from accelsim.dataflows.eyeriss.problem import Problem
@@ -20,7 +20,7 @@ def walk_layer(problem: Problem, machine: Machine, mapping: Mapping) -> tuple[np
     if window > np.iinfo(np.int16).max:
         raise ValueError(f"{machine.accelerator}: a PE window of {window} iacts (C0 x S) is over what the walk "
                          f"indexes ({np.iinfo(np.int16).max}); use smaller scratch pads")
-    pointers, taps = (walk_jit.window_taps(problem.x, tiles.c0, problem.s, uw, pw, dw, problem.q)
+    pointers, taps = (taps_jit.window_taps(problem.x, tiles.c0, problem.s, uw, pw, dw, problem.q)
                       if mapping.csc_iacts else NO_TAPS)
     walked, counters = walk_jit.walk_windows(
         tiles.col_entries, tiles.col_nonzeros, tiles.block_group, tiles.block_count, mapping.items_cb,
@@ -29,7 +29,7 @@ def walk_layer(problem: Problem, machine: Machine, mapping: Mapping) -> tuple[np
         problem.groups, problem.x.shape[3], problem.q, uh, ph, dh, mapping.csc_iacts, pointers, taps, machine.simd,
         machine.fetch_buffer, mapping.psum_buffer, machine.link_values)
     if not mapping.csc_iacts:  # every tap read: the value-dependent counters per layer (walk_jit docstring)
-        meets = walk_jit.nonzero_tap_counts(problem.x, problem.r, problem.s, uh, uw, ph, pw, dh, dw, problem.p,
+        meets = taps_jit.nonzero_tap_counts(problem.x, problem.r, problem.s, uh, uw, ph, pw, dh, dw, problem.p,
                                             problem.q)[tiles.block_group]
         words = (tiles.col_entries + machine.simd - 1) // machine.simd
         counters[jit.EFFECTUAL] = int((tiles.col_nonzeros * meets).sum())

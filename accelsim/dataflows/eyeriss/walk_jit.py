@@ -4,21 +4,23 @@
 `walk_jobs` is the model's definition: for every window of every PE it visits every tap, reads the iact and, with
 CSC iacts, drops the zeros. Two things make that slow, and this walk avoids both:
 
-- CSC iacts: a window's nonzero taps are listed once per layer (`window_taps`: for each image, group, input row,
-  channel block and output column, the indices of its nonzero taps, in the walk's order: channel, then filter
-  column), so the walk visits only the iacts a PE reads (no zero test, no mispredicted branch per zero, no float64
-  load per tap).
+- CSC iacts: a window's nonzero taps are listed once per layer (`taps_jit.window_taps`: for each image, group,
+  input row, channel block and output column, the indices of its nonzero taps, in the walk's order: channel, then
+  filter column), so the walk visits only the iacts a PE reads (no zero test, no mispredicted branch per zero, no
+  float64 load per tap).
 - Uncompressed iacts (a dense reference, Eyeriss v1): every tap is read, so a window's weight-stage cycles are a
   sum fixed by the weights. When each of the PE's taps takes at least one cycle (b >= 1; always so with
   uncompressed weights), the weight stage never waits on the fetch after the slot's first iact: the fetch of iact
   i is ready by max(departed_{i-1} + 1, start_{i-fetch_buffer}) <= start_{i-1} + 1 <= finished_{i-1}. So iact i
   starts at max(finished_{i-1}, gate) and, the gate being the same for the whole window, a window ends at
   max(finished, gate) + (sum of its taps' b): one step per window instead of one per tap (the slot's very first
-  iact goes through `pipeline_step` as in the walk). A PE with an empty column among its taps (CSC weights) walks
-  its taps one by one. The counters that depend on the iact values (effectual MACs, and the words and MACs of
-  nonzero iacts that Eyeriss v1's gating keeps) are summed per layer from how often each (group, channel, filter
-  row, filter column) tap meets a nonzero iact over all output positions (`nonzero_tap_counts`): every job
-  position of a block and slice is one output position, each once.
+  iact goes through `pipeline_step` as in the walk). A slot's jobs in one phase (carried on) hold the same
+  weights, so a PE stays in this regime for as long as its state lives; the departures and the fetch buffer's
+  starts, which this step does not keep up to date, are never read again. A PE with an empty column among its
+  taps (CSC weights) walks its taps one by one. The counters that depend on the iact values (effectual MACs, and
+  the words and MACs of nonzero iacts that Eyeriss v1's gating keeps) are summed per layer from how often each
+  (group, channel, filter row, filter column) tap meets a nonzero iact over all output positions
+  (`taps_jit.nonzero_tap_counts`): every job position of a block and slice is one output position, each once.
 """
 
 from __future__ import annotations
@@ -47,69 +49,14 @@ from accelsim.dataflows.eyeriss.jit import (
 
 
 @njit(cache=True)
-def window_taps(x, c0, kernel_w, stride_w, pad_w, dil_w, q_count):
-    """(pointers, taps): window ((((n * G + g) * H + h) * channel blocks + cb) * Q + q) holds taps
-    pointers[window] up to the next pointer, each the index (c - cb * C0) * S + s of a nonzero iact
-    x[n, g, c, h, q * U + s * dil - pad] of channel block cb, in the order the walk reads them."""
-    n_img, groups, cg, height, width = x.shape
-    n_cb = (cg + c0 - 1) // c0
-    windows = n_img * groups * height * n_cb * q_count
-    pointers = np.zeros(windows + 1, dtype=np.int64)
-    # a nonzero iact is in at most S windows; one more slot for the write past the last (no branch per zero)
-    taps = np.empty(np.count_nonzero(x) * kernel_w + 1, dtype=np.int16)
-    count = 0
-    window = 0
-    for n in range(n_img):
-        for g in range(groups):
-            for h in range(height):
-                for cb in range(n_cb):
-                    for q in range(q_count):
-                        w0 = q * stride_w - pad_w
-                        t = 0
-                        for c in range(cb * c0, min(cb * c0 + c0, cg)):
-                            for s in range(kernel_w):
-                                w = w0 + s * dil_w
-                                if 0 <= w < width:
-                                    taps[count] = t
-                                    count += 1 if x[n, g, c, h, w] != 0.0 else 0  # no branch per zero
-                                t += 1
-                        window += 1
-                        pointers[window] = count
-    return pointers, taps[:count]
-
-
-@njit(cache=True)
-def nonzero_tap_counts(x, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, p_count, q_count):
-    """(G, Cg, R, S): over every image and output position (p, q), how often tap (c, r, s) meets a nonzero iact."""
-    n_img, groups, cg, height, width = x.shape
-    counts = np.zeros((groups, cg, kernel_h, kernel_w), dtype=np.int64)
-    for n in range(n_img):
-        for g in range(groups):
-            for c in range(cg):
-                for r in range(kernel_h):
-                    for p in range(p_count):
-                        h = p * stride_h + r * dil_h - pad_h
-                        if not 0 <= h < height:
-                            continue
-                        for s in range(kernel_w):
-                            total = 0
-                            for q in range(q_count):
-                                w = q * stride_w + s * dil_w - pad_w
-                                if 0 <= w < width:
-                                    total += 1 if x[n, g, c, h, w] != 0.0 else 0
-                            counts[g, c, r, s] += total
-    return counts
-
-
-@njit(cache=True)
 def walk_windows(col_entries, col_nonzeros, block_group, block_count, items_cb, items_r, job_n, job_block, job_pass,
                  job_p, job_q0, job_q1, job_slot, job_carry, job_fill, slots, chain_length, c0, groups, height,
                  q_count, stride_h, pad_h, dil_h, csc_iacts, tap_pointers, tap_index, simd, fetch_buffer,
                  psum_buffer, link_values):
-    """`jit.walk_jobs` over each window's read taps: with CSC iacts its nonzero taps (`window_taps`), otherwise all
-    of them, a window in one step where no tap of the PE's is an empty column. Returns what walk_jobs returns, but
-    for uncompressed iacts the EFFECTUAL, NONZERO_IACT_WORDS and NONZERO_IACT_MACS counters are left at zero (the
-    caller sums them from `nonzero_tap_counts`)."""
+    """`jit.walk_jobs` over each window's read taps: with CSC iacts its nonzero taps (`taps_jit.window_taps`),
+    otherwise all of them, a window in one step where no tap of the PE's is an empty column. Returns what
+    walk_jobs returns, but for uncompressed iacts the EFFECTUAL, NONZERO_IACT_WORDS and NONZERO_IACT_MACS counters
+    are left at zero (the caller sums them from `taps_jit.nonzero_tap_counts`)."""
     n_jobs = job_n.shape[0]
     cg, kernel_w = col_entries.shape[1], col_entries.shape[3]
     n_items = items_cb.shape[0]
@@ -178,7 +125,50 @@ def walk_windows(col_entries, col_nonzeros, block_group, block_count, items_cb, 
             words_sum[k], entries_sum[k], no_empty[k] = total_words, total_entries, smallest >= 1
         busy = 0
         iact_wait = 0
-        for q in range(job_q0[j], job_q1[j]):
+        all_dense = not csc_iacts
+        for k in range(pes):
+            all_dense = all_dense and no_empty[k]
+        if all_dense:  # every window of the job in one step, the job's counters summed once
+            fin_row, cnt_row, sent_row, last_row = finished[slot], fetched_count[slot], sent[slot], last_sent[slot]
+            dep_row = departed[slot]
+            n_q = job_q1[j] - job_q0[j]
+            for _ in range(n_q):
+                position = positions[slot]
+                positions[slot] += 1
+                from_above = (position + 1) * transfer if job_pass[j] > 0 else 0
+                gated = position >= buffer
+                gate_index = (position - buffer) % max_buffer if gated else 0
+                sent_index = position % max_buffer
+                for k in range(pes):
+                    gate = sent_row[k, gate_index] if gated else 0
+                    fin = fin_row[k]
+                    if cnt_row[k] == 0:
+                        b = tap_words[k, 0]
+                        dep, fin, start, waited = pipeline_step(dep_row[k], fin, -1, gate, b)
+                        dep_row[k] = dep
+                        fin += words_sum[k] - b
+                        iact_wait += waited
+                    else:
+                        fin = (fin if fin > gate else gate) + words_sum[k]
+                    cnt_row[k] += taps[k]
+                    fin_row[k] = fin
+                    done = fin if fin > gate else gate
+                    leave = done + transfer
+                    if from_above + 1 > leave:
+                        leave = from_above + 1
+                    if last_row[k] + transfer > leave:
+                        leave = last_row[k] + transfer
+                    last_row[k] = leave
+                    sent_row[k, sent_index] = leave
+                    from_above = leave
+            for k in range(pes):
+                reads += n_q * taps[k]
+                busy += n_q * words_sum[k]
+                words += n_q * words_sum[k]
+                macs += n_q * entries_sum[k]
+            windows += n_q * pes
+            psums += n_q * pes * m0
+        for q in range(job_q0[j], job_q0[j] if all_dense else job_q1[j]):  # the general walk
             position = positions[slot]
             positions[slot] += 1
             from_above = (position + 1) * transfer if job_pass[j] > 0 else 0  # psums of earlier slices, from GLB
