@@ -29,3 +29,15 @@ def test_distinct_ids_number_values_in_order_of_first_occurrence(kernel, seed):
 def test_no_values_no_ids(kernel):
     ids, first = kernel(np.zeros(0, dtype=np.int64))
     assert ids.size == first.size == 0
+
+
+@pytest.mark.parametrize("kernel", both(traffic_jit.block_row_prefix))
+@pytest.mark.parametrize("c0", [1, 2, 3])
+def test_block_row_prefix_equals_numpy(kernel, c0):
+    x = np.random.default_rng(c0).random((2, 2, 5, 3, 6)) * (np.random.default_rng(9).random((2, 2, 5, 3, 6)) < 0.5)
+    blocks = -(-5 // c0)
+    padded = np.zeros((2, 2, blocks * c0, 3, 6), dtype=np.int64)
+    padded[:, :, :5] = x != 0
+    per_block = padded.reshape(2, 2, blocks, c0, 3, 6).sum(axis=3)
+    expected = np.concatenate([np.zeros((2, 2, blocks, 3, 1), dtype=np.int64), np.cumsum(per_block, axis=4)], axis=4)
+    np.testing.assert_array_equal(kernel(x, c0), expected)

@@ -148,7 +148,7 @@ def _segments(problem: Problem, machine: Machine, mapping: Mapping, pe_job, cb, 
     """(bits, iact values) of each PE's input row segment (zero for a padded row)."""
     jobs = mapping.jobs
     x = problem.x
-    n_img, groups, cg, height, width = x.shape
+    _n_img, _groups, cg, height, width = x.shape
     c0 = mapping.tiles.c0
     lo = np.clip(jobs.q0[pe_job] * problem.stride[1] - problem.padding[1], 0, width)
     hi = np.clip((jobs.q1[pe_job] - 1) * problem.stride[1] + (problem.s - 1) * problem.dilation[1]
@@ -156,12 +156,7 @@ def _segments(problem: Problem, machine: Machine, mapping: Mapping, pe_job, cb, 
     inside = (h >= 0) & (h < height) & (hi > lo)
     channels = np.minimum(cg, (cb + 1) * c0) - cb * c0
     if mapping.csc_iacts:
-        n_cb = mapping.tiles.channel_blocks
-        padded = np.zeros((n_img, groups, n_cb * c0, height, width), dtype=np.int32)
-        padded[:, :, :cg] = x != 0
-        per_block = padded.reshape(n_img, groups, n_cb, c0, height, width).sum(axis=3)
-        prefix = np.zeros((n_img, groups, n_cb, height, width + 1), dtype=np.int64)
-        np.cumsum(per_block, axis=4, out=prefix[..., 1:])
+        prefix = traffic_jit.block_row_prefix(x, c0)
         g = mapping.tiles.block_group[jobs.block[pe_job]]
         row = np.clip(h, 0, height - 1)
         values = prefix[jobs.n[pe_job], g, cb, row, hi] - prefix[jobs.n[pe_job], g, cb, row, lo]

@@ -43,3 +43,24 @@ def distinct_ids(values):
             distinct += 1
         ids[i] = table_id[slot]
     return ids, first[:distinct]
+
+
+@njit(cache=True)
+def block_row_prefix(x, c0):
+    """(N, G, channel blocks, H, W + 1): prefix[..., w] = nonzero iacts of the block's C0 channels in columns
+    [0, w) of the row. x: (N, G, Cg, H, W)."""
+    n_img, groups, cg, height, width = x.shape
+    blocks = (cg + c0 - 1) // c0
+    prefix = np.zeros((n_img, groups, blocks, height, width + 1), dtype=np.int64)
+    for n in range(n_img):
+        for g in range(groups):
+            for c in range(cg):
+                cb = c // c0
+                for h in range(height):
+                    for w in range(width):
+                        prefix[n, g, cb, h, w + 1] += 1 if x[n, g, c, h, w] != 0.0 else 0
+            for cb in range(blocks):
+                for h in range(height):
+                    for w in range(width):
+                        prefix[n, g, cb, h, w + 1] += prefix[n, g, cb, h, w]
+    return prefix
