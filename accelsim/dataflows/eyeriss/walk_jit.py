@@ -103,10 +103,14 @@ def walk_windows(col_entries, col_nonzeros, block_group, block_count, items_cb, 
             offset[slot] = 0
             slot_end[slot] = 0
         offset[slot] += job_fill[j]
+        # The PEs' taps as the previous job's when it held the same weights (a job carried on in its slot).
+        same_taps = j > 0 and blk == job_block[j - 1] and job_pass[j] == job_pass[j - 1]
         for k in range(pes):
             cb, r = items_cb[first + k], items_r[first + k]
             h = p * stride_h + r * dil_h - pad_h
             window_base[k] = ((((n * groups + g) * height + h) * n_cb + cb) * q_count) if 0 <= h < height else -1
+            if same_taps:
+                continue
             count = 0
             total_words = total_entries = 0
             smallest = 1
