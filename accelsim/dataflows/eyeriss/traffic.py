@@ -216,27 +216,13 @@ def _unique_sum(phases_of, key, bits, phases: int) -> np.ndarray:
 def _label(phases_of, key, pe_row, pe_slot) -> str:
     """The pattern the mapping asks of the NoC: no datum shared (unicast); every shared datum reaching every chain
     slot of its phase (broadcast); shared within grid rows (grouped multicast) or across rows (interleaved
-    multicast), whichever holds for most shared data."""
+    multicast), whichever holds for most shared data (traffic_jit.delivery_pattern)."""
     if phases_of.size == 0:
         return "unicast"
-    datum, first = traffic_jit.distinct_ids(_combined(phases_of, key))  # a datum: one (phase, key)
-    counts = np.bincount(datum, minlength=first.size)
-    if counts.max() == 1:
-        return "unicast"
-    slots = int(pe_slot.max(initial=0)) + 1
-    pair_first = traffic_jit.distinct_ids(datum * slots + pe_slot)[1]  # distinct (datum, slot)
-    slots_of_datum = np.bincount(datum[pair_first], minlength=first.size)
-    phase_slot_first = traffic_jit.distinct_ids(phases_of.astype(np.int64) * slots + pe_slot)[1]
-    slots_in_phase = np.bincount(phases_of[phase_slot_first], minlength=int(phases_of.max()) + 1)
-    shared = counts > 1
-    if np.all(slots_of_datum[shared] == slots_in_phase[phases_of[first]][shared]):
-        return "broadcast"
-    low = np.full(first.size, np.iinfo(np.int64).max)
-    high = np.full(first.size, -1)
-    np.minimum.at(low, datum, pe_row)
-    np.maximum.at(high, datum, pe_row)
-    same_row = np.count_nonzero(low[shared] == high[shared])
-    return "grouped_multicast" if same_row * 2 >= np.count_nonzero(shared) else "interleaved_multicast"
+    datum = traffic_jit.distinct_ids(_combined(phases_of, key))[0]  # a datum: one (phase, key)
+    pattern = traffic_jit.delivery_pattern(datum, phases_of.astype(np.int64), pe_row.astype(np.int64),
+                                           pe_slot.astype(np.int64))
+    return MODE_LABELS[pattern]
 
 
 def _dram_input_bits(problem: Problem, machine: Machine, mapping: Mapping) -> np.ndarray:

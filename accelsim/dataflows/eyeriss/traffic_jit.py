@@ -64,3 +64,50 @@ def block_row_prefix(x, c0):
                     for w in range(width):
                         prefix[n, g, cb, h, w + 1] += prefix[n, g, cb, h, w]
     return prefix
+
+
+UNICAST, GROUPED_MULTICAST, INTERLEAVED_MULTICAST, BROADCAST = 0, 1, 2, 3  # traffic.MODE_LABELS
+
+
+@njit(cache=True)
+def delivery_pattern(datum, phases_of, pe_row, pe_slot):
+    """The NoC pattern of traffic.py's `_label` (one of the four codes above), given each PE's datum (distinct
+    (phase, key) numbered by `distinct_ids`), phase, grid row and chain slot."""
+    n = datum.shape[0]
+    data = 0
+    slots = 0
+    phases = 0
+    for i in range(n):
+        data = max(data, datum[i] + 1)
+        slots = max(slots, pe_slot[i] + 1)
+        phases = max(phases, phases_of[i] + 1)
+    counts = np.zeros(data, dtype=np.int64)
+    for i in range(n):
+        counts[datum[i]] += 1
+    shared = 0
+    for d in range(data):
+        shared += 1 if counts[d] > 1 else 0
+    if shared == 0:
+        return UNICAST
+    slots_of_datum = np.zeros(data, dtype=np.int64)  # distinct chain slots each datum reaches
+    for i in distinct_ids(datum * slots + pe_slot)[1]:
+        slots_of_datum[datum[i]] += 1
+    slots_in_phase = np.zeros(phases, dtype=np.int64)  # distinct chain slots each phase uses
+    for i in distinct_ids(phases_of * slots + pe_slot)[1]:
+        slots_in_phase[phases_of[i]] += 1
+    phase_of_datum = np.zeros(data, dtype=np.int64)
+    low = np.full(data, np.iinfo(np.int64).max)
+    high = np.full(data, -1)
+    for i in range(n):
+        phase_of_datum[datum[i]] = phases_of[i]
+        low[datum[i]] = min(low[datum[i]], pe_row[i])
+        high[datum[i]] = max(high[datum[i]], pe_row[i])
+    everywhere = True
+    same_row = 0
+    for d in range(data):
+        if counts[d] > 1:
+            everywhere = everywhere and slots_of_datum[d] == slots_in_phase[phase_of_datum[d]]
+            same_row += 1 if low[d] == high[d] else 0
+    if everywhere:
+        return BROADCAST
+    return GROUPED_MULTICAST if same_row * 2 >= shared else INTERLEAVED_MULTICAST
