@@ -2,6 +2,7 @@
 evaluation of the same layers (target: the simulation, dense reference included, at most 5x the numpy time).
 
     python benchmarks/bench_eyeriss.py [--repeats 3] [--prune unstructured:0.9] [--profile]
+    python benchmarks/bench_eyeriss.py --scaling --workloads DIR ... [--plot eyeriss_scaling.png]
 
 Times, in one process after warm-up, `accelsim.simulate.simulate` of the workload on arch_configs/eyeriss-v2.yaml
 (every layer walked sparse, then on its dense reference: the same machine with CSC off; energy priced) and
@@ -9,19 +10,28 @@ Times, in one process after warm-up, `accelsim.simulate.simulate` of the workloa
 objects each repeat, alternating, and the best and median of each are reported with their ratio. Not timed:
 building, pruning and lowering the model (torch). With --profile, one more simulation runs under cProfile and the
 functions of the Eyeriss dataflow are listed by their own time (where the time goes).
+
+With --scaling: every layer of each saved workload (e.g. ResNet-50 at several sparsities, `accelsim lower -o`)
+through Eyeriss v2 alone (no dense reference), best of --repeats per layer, fitted against the layer's effectual
+MACs, its dense MACs, and what the walk visits (iact reads plus PE windows); plotted with --plot (a small PNG).
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import statistics
 import time
+from pathlib import Path
 
+import numpy as np
+from bench_eie import _fit as fit_line
 from layer_timing import fresh
 
 from accelsim.arch_configs import load_arch
+from accelsim.dataflows.eyeriss import EyerissV2
 from accelsim.frontend.build import build_workload
 from accelsim.reference import reference_output
 from accelsim.simulate import simulate
@@ -45,12 +55,91 @@ def run_reference(layers) -> float:
     return time.perf_counter() - start
 
 
+def scaling(workloads: list[str], repeats: int, plot: Path | None) -> None:
+    from accelsim.workload_io import load_workload
+
+    arch, dataflow = load_arch("eyeriss-v2"), EyerissV2()
+    rows = []  # (label, per-layer best seconds, effectual MACs, dense MACs, reads + windows walked)
+    for folder in workloads:
+        workload = load_workload(Path(folder))
+        label = str(workload.provenance.get("scheme", folder))
+        for layer in workload.layers[:2]:
+            dataflow.simulate(fresh(layer), arch)  # numba's first calls
+        best = np.full(len(workload.layers), np.inf)
+        effectual, walked = np.zeros(len(workload.layers)), np.zeros(len(workload.layers))
+        for _ in range(repeats):
+            for i, layer in enumerate(workload.layers):
+                copy = fresh(layer)
+                start = time.perf_counter()
+                result = dataflow.simulate(copy, arch)
+                best[i] = min(best[i], time.perf_counter() - start)
+                effectual[i] = result.effectual_macs
+                walked[i] = result.actions[("iact_spad", "read")] + result.actions.get(("iact_addr_spad", "read"),
+                                                                                       0)
+        dense = np.array([layer.macs for layer in workload.layers], dtype=float)
+        rows.append((label, best, effectual, dense, walked))
+        load = "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+        print(f"  {label}: {best.sum():.3f} s, {effectual.sum() / 1e6:,.0f} M effectual MACs ({load})", flush=True)
+    seconds = np.concatenate([row[1] for row in rows])
+    fits = {what: fit_line(np.concatenate([row[column] for row in rows]), seconds)
+            for what, column in (("effectual MACs", 2), ("dense MACs", 3), ("reads + windows", 4))}
+    for what, (a, b, r2) in fits.items():
+        print(f"fit over {seconds.size} layers: seconds per layer = {a * 1e3:.3f} ms + {b * 1e9:.2f} ns x {what} "
+              f"(R^2 {r2:.3f})")
+    print(f"{'workload':>20} {'layers':>6} {'effectual (M)':>14} {'dense MACs (M)':>15} {'walked (M)':>11} "
+          f"{'Eyeriss s':>9} {'M effectual/s':>14}")
+    for label, best, effectual, dense, walked in rows:
+        print(f"{label:>20} {best.size:>6} {effectual.sum() / 1e6:>14,.0f} {dense.sum() / 1e6:>15,.0f} "
+              f"{walked.sum() / 1e6:>11,.0f} {best.sum():>9.3f} {effectual.sum() / best.sum() / 1e6:>14.0f}")
+    if plot:
+        _plot(rows, fits, plot)
+        print(f"plot: {plot}")
+
+
+def _plot(rows, fits, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, 3, figsize=(12, 3.6), dpi=80)
+    for axis, column, what in ((axes[0], 2, "effectual MACs"), (axes[1], 4, "reads + windows")):
+        a, b, r2 = fits[what]
+        for row in rows:
+            axis.scatter(row[column] / 1e6, row[1] * 1e3, s=8, label=row[0])
+        span = np.linspace(0, max(row[column].max() for row in rows), 50)
+        axis.plot(span / 1e6, (a + b * span) * 1e3, "k--", lw=1,
+                  label=f"{a * 1e3:.2f} ms + {b * 1e9:.1f} ns each (R² {r2:.2f})")
+        axis.set(xlabel=f"{what} of the layer (M)", ylabel="EyerissV2.simulate (ms)", title=f"per layer, vs {what}")
+        axis.legend(fontsize=6)
+    totals = np.array([row[2].sum() for row in rows]) / 1e6
+    seconds = [row[1].sum() for row in rows]
+    axes[2].plot(totals, seconds, "o-")
+    for row, x, y in zip(rows, totals, seconds, strict=True):
+        axes[2].annotate(row[0].split(":")[-1], (x, y), fontsize=7, textcoords="offset points", xytext=(4, -8))
+    axes[2].set(xlabel="effectual MACs of the network (M)", ylabel="seconds", title="whole network (sparsity)",
+                xlim=(0, None), ylim=(0, None))
+    figure.suptitle("Eyeriss v2 on ResNet-50 pruned to several sparsities: simulation time (no dense reference) "
+                    "against the work", fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--prune", default="unstructured:0.9")
     parser.add_argument("--profile", action="store_true", help="profile one more simulation and list where it spends")
+    parser.add_argument("--scaling", action="store_true", help="time per layer against effectual MACs")
+    parser.add_argument("--workloads", nargs="+", help="saved workload folders for --scaling")
+    parser.add_argument("--plot", type=Path, help="with --scaling: write the plot here (PNG)")
     args = parser.parse_args()
+    if args.scaling:
+        if not args.workloads:
+            parser.error("--scaling needs --workloads (folders saved by `accelsim lower -o`)")
+        scaling(args.workloads, args.repeats, args.plot)
+        return
     layers = build_workload("resnet50", args.prune).workload.layers
     arch = load_arch("eyeriss-v2")
     run_simulation(layers[:1] + layers[-1:], arch)  # JIT warm-up (numba also caches on disk)

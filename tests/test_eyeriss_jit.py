@@ -76,8 +76,8 @@ def one_pe_layer() -> Layer:
     return Layer(name="one_pe", op="conv2d", input=x, weight=w)
 
 
-def walk(layer: Layer, arch):
-    machine = v2_machine(arch, arch.dataflow.config)
+def walk(layer: Layer, arch, machine=None):
+    machine = machine or v2_machine(arch, arch.dataflow.config)
     problem = problem_of(layer, "test")
     tiles = plan_tiles(problem, machine)
     mapping = plan_mapping(problem, machine, tiles)

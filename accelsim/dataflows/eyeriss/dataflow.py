@@ -24,6 +24,7 @@ from accelsim.dataflows.eyeriss.mapping import plan_mapping
 from accelsim.dataflows.eyeriss.problem import layer_output, problem_of
 from accelsim.dataflows.eyeriss.tiles import column_csc, plan_tiles
 from accelsim.dataflows.eyeriss.traffic import phase_traffic
+from accelsim.dataflows.eyeriss.walk import walk_layer
 from accelsim.dataflows.registry import register_dataflow
 from accelsim.results import LayerResult, Metric
 from accelsim.workload import Layer
@@ -35,13 +36,8 @@ def simulate_on(machine: Machine, layer: Layer, arch: Arch, compute_output: bool
     tiles = plan_tiles(problem, machine)
     mapping = plan_mapping(problem, machine, tiles)
     jobs = mapping.jobs
+    walked, counters = walk_layer(problem, machine, mapping)
     (uh, uw), (ph, pw), (dh, dw) = problem.stride, problem.padding, problem.dilation
-    walked, counters = jit.walk_jobs(
-        problem.x, tiles.col_entries, tiles.col_nonzeros, tiles.block_group, tiles.block_count, mapping.items_cb,
-        mapping.items_r, jobs.n, jobs.block, jobs.slice, jobs.p, jobs.q0, jobs.q1, mapping.jobs.slot,
-        mapping.jobs.carry, np.where(mapping.jobs.loads, machine.fill, 0).astype(np.int64), mapping.slots,
-        mapping.chain_length, tiles.c0, uh, uw, ph, pw, dh, dw, mapping.csc_iacts, machine.simd,
-        machine.fetch_buffer, mapping.psum_buffer, machine.link_values)
     traffic = phase_traffic(problem, machine, mapping, walked[:, jit.JOB_PES])
     output = None
     if compute_output:

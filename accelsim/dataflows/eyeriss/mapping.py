@@ -148,6 +148,17 @@ def input_rows(problem: Problem, p0: int, p1: int) -> np.ndarray:
     return needed
 
 
+def _rows_read(problem: Problem) -> np.ndarray:
+    """(P, H) True where output row p reads input row h (input_rows of each single output row)."""
+    rows = (np.arange(problem.p)[:, None] * problem.stride[0] + np.arange(problem.r)[None, :] * problem.dilation[0]
+            - problem.padding[0])
+    reads = np.zeros((problem.p, problem.x.shape[3]), dtype=bool)
+    p_index = np.broadcast_to(np.arange(problem.p)[:, None], rows.shape)
+    inside = (rows >= 0) & (rows < reads.shape[1])
+    reads[p_index[inside], rows[inside]] = True
+    return reads
+
+
 def _row_iact_bits(problem: Problem, machine: Machine, csc: bool, c0: int) -> np.ndarray:
     """(images, H) bits of each input row as it sits in the GLB (all channels): CSC count-data pairs plus one
     address entry per channel block, or uncompressed values."""
@@ -162,10 +173,12 @@ def _plan_strips(problem: Problem, machine: Machine, tiles: Tiles, row_bits: np.
     """(strips, iact fetches per strip, psums spilled, (images, strips) iact bits): the fewest equal strips that fit
     (found by bisection over the strip height: fewer rows never need more room)."""
     blocks = tiles.block_count.size
+    reads = _rows_read(problem).astype(np.int64)  # (P, H): 1 where output row p reads input row h
 
     def plan(rows: int):
         strips = [(p0, min(p0 + rows, problem.p)) for p0 in range(0, problem.p, rows)]
-        bits = np.stack([row_bits[:, input_rows(problem, p0, p1)].sum(axis=1) for p0, p1 in strips], axis=1)
+        needed = np.minimum(np.add.reduceat(reads, np.arange(0, problem.p, rows), axis=0), 1)  # (strips, H)
+        bits = row_bits @ needed.T  # (images, strips): each strip's input rows (the union of its rows' reads)
         iact_bytes = float(bits.max()) / 8 * (1 if len(strips) == 1 else 2)  # the next strip is fetched meanwhile
         psum_bytes = _live_psum_bytes(problem, machine, tiles, rows, slices, slots, blocks)
         if machine.glb_shared:

@@ -10,6 +10,7 @@ weights offline.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Literal
 
@@ -60,8 +61,20 @@ class Problem:
         return self.w.shape[4]
 
 
+_PROBLEMS: weakref.WeakKeyDictionary[Layer, Problem] = weakref.WeakKeyDictionary()
+"""The last layer's problem, shared by its sparse run and its dense reference, which a run simulates one after the
+other (layers are immutable); one entry only, so that a network's float64 copies are not all kept."""
+
+
 def problem_of(layer: Layer, accelerator: str) -> Problem:
     refuse_activation_product(layer, accelerator, "its weights are compressed and mapped onto the PEs offline")
+    if layer not in _PROBLEMS:
+        _PROBLEMS.clear()
+        _PROBLEMS[layer] = _problem(layer)
+    return _PROBLEMS[layer]
+
+
+def _problem(layer: Layer) -> Problem:
     if layer.op == "conv2d":
         d = layer.dims
         g = d["G"]

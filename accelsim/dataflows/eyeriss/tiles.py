@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from accelsim.dataflows.eyeriss import tiles_jit
 from accelsim.dataflows.eyeriss.machine import Machine
 from accelsim.dataflows.eyeriss.problem import Problem
 from accelsim.formats.runs import encode_runs, max_run_for
@@ -85,11 +86,7 @@ def plan_tiles(problem: Problem, machine: Machine) -> Tiles:
 
 def _per_channel_tile_entries(mask: np.ndarray, c0: int) -> np.ndarray:
     """(G, Mg, channel blocks, R): nonzero weights each output channel puts into each PE tile."""
-    g, mg, cg, r, _s = mask.shape
-    cb = math.ceil(cg / c0)
-    padded = np.zeros((g, mg, cb * c0, r), dtype=np.int64)
-    padded[:, :, :cg] = np.count_nonzero(mask, axis=4)
-    return padded.reshape(g, mg, cb, c0, r).sum(axis=3)
+    return tiles_jit.channel_tile_nonzeros(mask, c0)
 
 
 def _largest_tile(mask: np.ndarray, per_channel: np.ndarray, m0: int, c0: int, max_run: int) -> int:
@@ -107,22 +104,33 @@ def _uniform(mask: np.ndarray, m0: int, c0: int, max_run: int, csc: bool) -> Til
     """Blocks of m0 consecutive output channels in every group."""
     g, mg, cg, r, s = mask.shape
     per_group = math.ceil(mg / m0)
-    padded = np.zeros((g, per_group * m0, cg, r, s), dtype=bool)
-    padded[:, :mg] = mask
-    blocks = padded.reshape(g * per_group, m0, cg, r, s)
     starts = np.tile(np.arange(per_group) * m0, g)
     counts = np.minimum(m0, mg - starts)
     groups = np.repeat(np.arange(g), per_group)
-    return _tiles(blocks, groups, starts, counts, c0, max_run, csc, 0)
+    if csc and m0 > max_run + 1:  # padding entries: the blocks' masks themselves
+        padded = np.zeros((g, per_group * m0, cg, r, s), dtype=bool)
+        padded[:, :mg] = mask
+        return _tiles(padded.reshape(g * per_group, m0, cg, r, s), groups, starts, counts, c0, max_run, csc, 0)
+    nonzeros = tiles_jit.block_column_nonzeros(mask, m0)
+    return _tiles_of(nonzeros, nonzeros if csc else None, groups, starts, counts, c0, 0)
 
 
 def _tiles(blocks: np.ndarray, groups, starts, counts, c0: int, max_run: int, csc: bool, split: int) -> Tiles:
     """Tiles of blocks given as a (blocks, M0, Cg, R, S) mask (channels past a block's count are False)."""
-    nb, m0, cg, r, s = blocks.shape
+    m0 = blocks.shape[1]
     nonzeros = np.count_nonzero(blocks, axis=1).astype(np.int64)
+    entries = None
     if csc:
         entries = nonzeros + _padding_entries(blocks, max_run) if m0 > max_run + 1 else nonzeros
-    else:
+    return _tiles_of(nonzeros, entries, groups, starts, counts, c0, split)
+
+
+def _tiles_of(nonzeros: np.ndarray, entries: np.ndarray | None, groups, starts, counts, c0: int,
+              split: int) -> Tiles:
+    """Tiles from each column's nonzero and stored weights (blocks, Cg, R, S); entries None: uncompressed (every
+    block stores its M0 weights per column)."""
+    nb, cg, r, s = nonzeros.shape
+    if entries is None:
         entries = np.broadcast_to(counts[:, None, None, None], nonzeros.shape).astype(np.int64)
     cb = math.ceil(cg / c0)
     padded = np.zeros((nb, cb * c0, r, s), dtype=np.int64)

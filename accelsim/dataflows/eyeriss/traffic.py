@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from accelsim.dataflows.eyeriss import traffic_jit
 from accelsim.dataflows.eyeriss.machine import Machine
 from accelsim.dataflows.eyeriss.mapping import Mapping
 from accelsim.dataflows.eyeriss.problem import Problem
@@ -147,7 +148,7 @@ def _segments(problem: Problem, machine: Machine, mapping: Mapping, pe_job, cb, 
     """(bits, iact values) of each PE's input row segment (zero for a padded row)."""
     jobs = mapping.jobs
     x = problem.x
-    n_img, groups, cg, height, width = x.shape
+    _n_img, _groups, cg, height, width = x.shape
     c0 = mapping.tiles.c0
     lo = np.clip(jobs.q0[pe_job] * problem.stride[1] - problem.padding[1], 0, width)
     hi = np.clip((jobs.q1[pe_job] - 1) * problem.stride[1] + (problem.s - 1) * problem.dilation[1]
@@ -155,12 +156,7 @@ def _segments(problem: Problem, machine: Machine, mapping: Mapping, pe_job, cb, 
     inside = (h >= 0) & (h < height) & (hi > lo)
     channels = np.minimum(cg, (cb + 1) * c0) - cb * c0
     if mapping.csc_iacts:
-        n_cb = mapping.tiles.channel_blocks
-        padded = np.zeros((n_img, groups, n_cb * c0, height, width), dtype=np.int32)
-        padded[:, :, :cg] = x != 0
-        per_block = padded.reshape(n_img, groups, n_cb, c0, height, width).sum(axis=3)
-        prefix = np.zeros((n_img, groups, n_cb, height, width + 1), dtype=np.int64)
-        np.cumsum(per_block, axis=4, out=prefix[..., 1:])
+        prefix = traffic_jit.block_row_prefix(x, c0)
         g = mapping.tiles.block_group[jobs.block[pe_job]]
         row = np.clip(h, 0, height - 1)
         values = prefix[jobs.n[pe_job], g, cb, row, hi] - prefix[jobs.n[pe_job], g, cb, row, lo]
@@ -199,10 +195,14 @@ def _delivery(mode: str, phases_of, port, key, bits, phases: int, pe_row, pe_slo
     return carried.reshape(phases, ports), label
 
 
+def _combined(group: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """One non-negative int64 per (group, key) pair."""
+    return group.astype(np.int64) * (int(key.max(initial=0)) + 1) + key
+
+
 def _first_of_each(group: np.ndarray, key: np.ndarray) -> np.ndarray:
     """Indices of the first occurrence of each distinct (group, key) pair."""
-    combined = group.astype(np.int64) * (int(key.max(initial=0)) + 1) + key
-    return np.unique(combined, return_index=True)[1]
+    return traffic_jit.distinct_ids(_combined(group, key))[1]
 
 
 def _unique_sum(phases_of, key, bits, phases: int) -> np.ndarray:
@@ -216,29 +216,13 @@ def _unique_sum(phases_of, key, bits, phases: int) -> np.ndarray:
 def _label(phases_of, key, pe_row, pe_slot) -> str:
     """The pattern the mapping asks of the NoC: no datum shared (unicast); every shared datum reaching every chain
     slot of its phase (broadcast); shared within grid rows (grouped multicast) or across rows (interleaved
-    multicast), whichever holds for most shared data."""
+    multicast), whichever holds for most shared data (traffic_jit.delivery_pattern)."""
     if phases_of.size == 0:
         return "unicast"
-    combined = phases_of.astype(np.int64) * (int(key.max(initial=0)) + 1) + key
-    distinct, first, inverse, counts = np.unique(combined, return_index=True, return_inverse=True,
-                                                 return_counts=True)
-    if counts.max() == 1:
-        return "unicast"
-    inverse = inverse.ravel()
-    slots = int(pe_slot.max(initial=0)) + 1
-    pairs = np.unique(inverse.astype(np.int64) * slots + pe_slot)  # distinct (datum, slot)
-    slots_of_datum = np.bincount(pairs // slots, minlength=distinct.size)
-    phase_slots = np.unique(phases_of.astype(np.int64) * slots + pe_slot) // slots
-    slots_in_phase = np.bincount(phase_slots, minlength=int(phases_of.max()) + 1)
-    shared = counts > 1
-    if np.all(slots_of_datum[shared] == slots_in_phase[phases_of[first]][shared]):
-        return "broadcast"
-    low = np.full(distinct.size, np.iinfo(np.int64).max)
-    high = np.full(distinct.size, -1)
-    np.minimum.at(low, inverse, pe_row)
-    np.maximum.at(high, inverse, pe_row)
-    same_row = np.count_nonzero(low[shared] == high[shared])
-    return "grouped_multicast" if same_row * 2 >= np.count_nonzero(shared) else "interleaved_multicast"
+    datum = traffic_jit.distinct_ids(_combined(phases_of, key))[0]  # a datum: one (phase, key)
+    pattern = traffic_jit.delivery_pattern(datum, phases_of.astype(np.int64), pe_row.astype(np.int64),
+                                           pe_slot.astype(np.int64))
+    return MODE_LABELS[pattern]
 
 
 def _dram_input_bits(problem: Problem, machine: Machine, mapping: Mapping) -> np.ndarray:
