@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from eie_pinned_cases import summary
+from pinned_results import summary
 
 from accelsim.arch_configs import load_arch
 from accelsim.dataflows.eyeriss import EyerissV1, EyerissV2
