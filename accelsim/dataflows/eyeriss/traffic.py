@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accelsim.dataflows.eyeriss import traffic_jit
+from accelsim.dataflows.eyeriss import pe_rows_jit, traffic_jit
 from accelsim.dataflows.eyeriss.machine import Machine
 from accelsim.dataflows.eyeriss.mapping import Mapping
 from accelsim.dataflows.eyeriss.problem import Problem
@@ -65,37 +65,19 @@ def phase_traffic(problem: Problem, machine: Machine, mapping: Mapping, job_pes:
     jobs, tiles = mapping.jobs, mapping.tiles
     job_phase = mapping.jobs.phase
     phases = int(job_phase.max(initial=-1)) + 1
-    slot = mapping.jobs.slot
-    pe_job = np.repeat(np.arange(len(jobs)), job_pes)
-    pe_k = np.arange(pe_job.size) - np.repeat(np.cumsum(job_pes) - job_pes, job_pes)
-    item = jobs.slice[pe_job] * mapping.chain_length + pe_k
-    pe_row = (slot[pe_job] // machine.cols) * mapping.chain_length + pe_k
-    pe_col = slot[pe_job] % machine.cols
-    pe_phase = job_phase[pe_job]
     modes = _modes(machine, problem.kind)
+    (pe_phase, pe_row, pe_slot, domain, key, segment_bits, segment_values), weight_rows = pe_rows(
+        problem, machine, mapping, job_pes)
+    w_phase, w_row, w_slot, port, tile_key, tile_bits = weight_rows
 
     # Iacts: one row segment per PE.
-    cb, r = mapping.items_cb[item], mapping.items_r[item]
-    h = jobs.p[pe_job] * problem.stride[0] + r * problem.dilation[0] - problem.padding[0]
-    segment_bits, segment_values = _segments(problem, machine, mapping, pe_job, cb, h)
-    domains_per_row = machine.cols // machine.domain_cols
-    domain = (pe_row // machine.domain_rows) * domains_per_row + pe_col // machine.domain_cols
-    key = (((jobs.n[pe_job] * problem.groups + tiles.block_group[jobs.block[pe_job]]) * tiles.channel_blocks + cb)
-           * (problem.x.shape[3] + 1) + np.clip(h + 1, 0, None)) * (problem.q + 1) + jobs.q0[pe_job]
-    iact_bits, iact_mode = _delivery(modes.iact, pe_phase, domain, key, segment_bits, phases, pe_row,
-                                     slot[pe_job])
+    iact_bits, iact_mode = _delivery(modes.iact, pe_phase, domain, key, segment_bits, phases, pe_row, pe_slot)
     iact_cycles = iact_bits / (machine.iact_ports * machine.iact_port_bits)
     unique_reads = _unique_sum(pe_phase, key, segment_bits, phases)
 
     # Weights: tiles of the PEs whose slot changed (block, slice).
-    load_pe = mapping.jobs.loads[pe_job]
-    tile_bits = _tile_bits(machine, mapping, jobs.block[pe_job], item)
-    ports_per_row = machine.cols // machine.weight_port_cols
-    port = (pe_row // machine.weight_port_rows) * ports_per_row + pe_col // machine.weight_port_cols
-    tile_key = jobs.block[pe_job] * mapping.items_cb.size + item
-    weight_bits, weight_mode = _delivery(modes.weight, pe_phase[load_pe], port[load_pe], tile_key[load_pe],
-                                         tile_bits[load_pe], phases, pe_row[load_pe], slot[pe_job][load_pe])
-    weight_dram = _unique_sum(pe_phase[load_pe], tile_key[load_pe], tile_bits[load_pe], phases)
+    weight_bits, weight_mode = _delivery(modes.weight, w_phase, port, tile_key, tile_bits, phases, w_row, w_slot)
+    weight_dram = _unique_sum(w_phase, tile_key, tile_bits, phases)
     dram_bits_per_cycle = None if machine.dram_bytes_per_cycle is None else machine.dram_bytes_per_cycle * 8
     weight_cycles = weight_bits.max(axis=1, initial=0) / machine.weight_port_bits
     if dram_bits_per_cycle is not None:
@@ -128,7 +110,7 @@ def phase_traffic(problem: Problem, machine: Machine, mapping: Mapping, job_pes:
         iact_cycles=iact_cycles.max(axis=1, initial=0), weight_load_cycles=weight_cycles, dram_cycles=dram_cycles,
         first_fetch_cycles=first_fetch_cycles, iact_noc_bits=int(iact_bits.sum()),
         iact_glb_read_bits=int(unique_reads.sum()), iact_spad_writes=int(segment_values.sum()),
-        weight_noc_bits=int(weight_bits.sum()), weight_spad_write_bits=int(tile_bits[load_pe].sum()),
+        weight_noc_bits=int(weight_bits.sum()), weight_spad_write_bits=int(tile_bits.sum()),
         psum_glb_read_bits=0 if mapping.psum_spill else int(psum_reads.sum()),
         psum_glb_write_bits=0 if mapping.psum_spill else int(psum_writes.sum()),
         dram_read_bits=round(float(dram_iacts.sum()) + float(weight_dram.sum()) + spill / 2),
@@ -144,37 +126,35 @@ def _modes(machine: Machine, kind: str):
     return getattr(machine.noc_modes, kind)
 
 
-def _segments(problem: Problem, machine: Machine, mapping: Mapping, pe_job, cb, h) -> tuple[np.ndarray, np.ndarray]:
-    """(bits, iact values) of each PE's input row segment (zero for a padded row)."""
-    jobs = mapping.jobs
-    x = problem.x
-    _n_img, _groups, cg, height, width = x.shape
-    c0 = mapping.tiles.c0
-    lo = np.clip(jobs.q0[pe_job] * problem.stride[1] - problem.padding[1], 0, width)
-    hi = np.clip((jobs.q1[pe_job] - 1) * problem.stride[1] + (problem.s - 1) * problem.dilation[1]
-                 - problem.padding[1] + 1, 0, width)
-    inside = (h >= 0) & (h < height) & (hi > lo)
-    channels = np.minimum(cg, (cb + 1) * c0) - cb * c0
-    if mapping.csc_iacts:
-        prefix = traffic_jit.block_row_prefix(x, c0)
-        g = mapping.tiles.block_group[jobs.block[pe_job]]
-        row = np.clip(h, 0, height - 1)
-        values = prefix[jobs.n[pe_job], g, cb, row, hi] - prefix[jobs.n[pe_job], g, cb, row, lo]
-        address = np.ceil((hi - lo) / problem.stride[1]).astype(np.int64) * machine.count_bits
-        bits = values * machine.pair_bits + address
+def pe_rows(problem: Problem, machine: Machine, mapping: Mapping, job_pes: np.ndarray):
+    """Each PE's iact rows and each loading PE's weight rows (pe_rows_jit.pe_rows): the phase, grid row and chain
+    slot, the NoC domain or weight port, the key of its datum (an iact row segment: image, group, channel block,
+    input row, first output column; a weight tile: block, reduction item) and its bits (a segment's also its
+    values; zero for a padded row). A segment streams channels cb of input row h over the columns its output range
+    reads: CSC count-data pairs plus ceil(columns / stride) address entries, or uncompressed values; a tile is CSC
+    entries plus its address vector, or uncompressed values."""
+    return pe_rows_jit.pe_rows(*pe_rows_args(problem, machine, mapping, job_pes))
+
+
+def pe_rows_args(problem: Problem, machine: Machine, mapping: Mapping, job_pes: np.ndarray) -> tuple:
+    """pe_rows_jit.pe_rows's arguments."""
+    jobs, tiles = mapping.jobs, mapping.tiles
+    _n_img, _groups, cg, height, width = problem.x.shape
+    prefix = (traffic_jit.block_row_prefix(problem.x, tiles.c0) if mapping.csc_iacts
+              else np.zeros((1, 1, 1, 1, 1), dtype=np.int64))
+    if machine.csc_weights:
+        tile_scale = machine.pair_bits
+        tile_constant = (tiles.c0 * tiles.col_entries.shape[3] + 1) * machine.weight_address_bits
     else:
-        values = channels * (hi - lo)
-        bits = values * machine.act_bits
-    return np.where(inside, bits, 0), np.where(inside, values, 0)
-
-
-def _tile_bits(machine: Machine, mapping: Mapping, block, item) -> np.ndarray:
-    tiles = mapping.tiles
-    entries = tiles.tile_entries[block, mapping.items_cb[item], mapping.items_r[item]]
-    if not machine.csc_weights:
-        return entries * machine.weight_bits
-    columns = tiles.c0 * tiles.col_entries.shape[3]
-    return entries * machine.pair_bits + (columns + 1) * machine.weight_address_bits
+        tile_scale, tile_constant = machine.weight_bits, 0
+    layer = (problem.groups, tiles.channel_blocks, cg, height, width, problem.q, *problem.stride, *problem.dilation,
+             *problem.padding, problem.s, tiles.c0)
+    grid = (mapping.chain_length, machine.cols, machine.domain_rows, machine.domain_cols, machine.weight_port_rows,
+            machine.weight_port_cols)
+    bits = (mapping.csc_iacts, machine.pair_bits, machine.count_bits, machine.act_bits, tile_scale, tile_constant)
+    return (job_pes.astype(np.int64), jobs.n, jobs.block, jobs.slice, jobs.p, jobs.q0, jobs.q1, jobs.slot,
+            jobs.phase, jobs.loads, mapping.items_cb, mapping.items_r, tiles.block_group, tiles.tile_entries, prefix,
+            tuple(int(v) for v in layer), tuple(int(v) for v in grid), tuple(int(v) for v in bits))
 
 
 def _delivery(mode: str, phases_of, port, key, bits, phases: int, pe_row, pe_slot) -> tuple[np.ndarray, str]:
