@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from accelsim.dataflows.eyeriss import jobs_jit
 from accelsim.dataflows.eyeriss.machine import Machine
 from accelsim.dataflows.eyeriss.problem import Problem
 from accelsim.dataflows.eyeriss.tiles import Tiles
@@ -219,34 +220,26 @@ def _jobs(problem: Problem, strips, blocks: int, slices: int, slots: int, per_bl
     rows (and, with fewer rows than slots, its columns) into contiguous ranges, each slot walking its rows in
     order."""
     group = slots // per_block
-    waves = math.ceil(blocks / group) * slices
-    parts: list[list[np.ndarray]] = []
-    phase = 0
-    for n in range(problem.n):
-        for index, (p0, p1) in enumerate(strips):
+    cuts = {}  # strip height: (row parts, column parts, row cuts from the strip's top, column cuts)
+    for p0, p1 in strips:
+        if p1 - p0 not in cuts:
             rows = p1 - p0
             row_parts = min(per_block, rows)
             column_parts = min(problem.q, max(1, per_block // row_parts))
-            row_edges = p0 + np.linspace(0, rows, row_parts + 1).round().astype(np.int64)
-            column_edges = np.linspace(0, problem.q, column_parts + 1).round().astype(np.int64)
-            block, slice_, part = (axis.ravel() for axis in np.meshgrid(
-                np.arange(blocks), np.arange(slices), np.arange(row_parts * column_parts), indexing="ij"))
-            row_part, column_part = np.divmod(part, column_parts)
-            counts = row_edges[row_part + 1] - row_edges[row_part]
-            owner = np.repeat(np.arange(block.size), counts)
-            p = row_edges[row_part][owner] + np.arange(owner.size) - np.repeat(np.cumsum(counts) - counts, counts)
-            wave = (block // group) * slices + slice_
-            slot = (block % group) * per_block + part
-            fields = [np.full(owner.size, n), block[owner], slice_[owner], p, column_edges[column_part][owner],
-                      column_edges[column_part + 1][owner], np.full(owner.size, index), slot[owner],
-                      phase + wave[owner]]
-            order = np.lexsort((p, slot[owner], wave[owner]))
-            parts.append([field[order] for field in fields])
-            phase += waves
-    n, block, slice_, p, q0, q1, strip, slot, phase_of = (np.concatenate(column).astype(np.int64)
-                                                          for column in zip(*parts, strict=True))
-    arrays = {"n": n, "block": block, "slice": slice_, "p": p, "q0": q0, "q1": q1, "strip": strip, "slot": slot,
-              "phase": phase_of}
+            cuts[rows] = (row_parts, column_parts, np.linspace(0, rows, row_parts + 1).round().astype(np.int64),
+                          np.linspace(0, problem.q, column_parts + 1).round().astype(np.int64))
+    widest = max(max(cut[0], cut[1]) for cut in cuts.values()) + 1
+    row_edges = np.zeros((len(strips), widest), dtype=np.int64)
+    column_edges = np.zeros((len(strips), widest), dtype=np.int64)
+    row_parts, column_parts = np.zeros(len(strips), dtype=np.int64), np.zeros(len(strips), dtype=np.int64)
+    for index, (p0, p1) in enumerate(strips):
+        row_parts[index], column_parts[index], rows, columns = cuts[p1 - p0]
+        row_edges[index, :rows.size] = p0 + rows
+        column_edges[index, :columns.size] = columns
+    strip_p0, strip_p1 = (np.array(edge, dtype=np.int64) for edge in zip(*strips, strict=True))
+    dealt = jobs_jit.deal_jobs(problem.n, strip_p0, strip_p1, row_parts, column_parts, row_edges, column_edges,
+                               blocks, slices, group, per_block)
+    arrays = dict(zip(jobs_jit.FIELDS, dealt, strict=True))
     return Jobs(**arrays, carry=_carry(arrays), loads=_loads(arrays, slices))
 
 
