@@ -12,13 +12,10 @@ worked by hand). Regenerate only on purpose, after a deliberate change of the mo
 
 from __future__ import annotations
 
-import datetime
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
-from pinned_results import summary
+from pinned_results import summary, write_pinned
 
 from accelsim.arch_configs import load_arch
 from accelsim.dataflows.eyeriss import EyerissV1, EyerissV2
@@ -119,22 +116,9 @@ def run_case(layer: Layer, arch_name: str, overrides: tuple[str, ...], compute_o
 
 
 def main() -> None:
-    import json
-
-    root = Path(__file__).resolve().parents[1]
-    commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                            check=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "accelsim"], capture_output=True,
-                           text=True, check=True).stdout.strip()
-    pinned = {
-        "about": "Eyeriss v2 / v1 / v2-pe simulate's results before the speed work of issue 20: a refactoring guard "
-                 "(bit-identity with the old model), not a correctness claim. Made by tests/eyeriss_pinned_cases.py.",
-        "made": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "commit": commit + (" (accelsim/ modified)" if dirty else ""),
-        "cases": {name: run_case(*case) for name, case in cases().items()},
-    }
-    PINNED_FILE.write_text(json.dumps(pinned, indent=1) + "\n")
-    print(f"wrote {PINNED_FILE} ({len(pinned['cases'])} cases) from {pinned['commit']}", file=sys.stderr)
+    write_pinned(PINNED_FILE, "Eyeriss v2 / v1 / v2-pe simulate's results before the speed work of issue 20: a "
+                 "refactoring guard (bit-identity with the old model), not a correctness claim. Made by "
+                 "tests/eyeriss_pinned_cases.py.", {name: run_case(*case) for name, case in cases().items()})
 
 
 if __name__ == "__main__":
