@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 from layer_timing import fresh, time_layers
+from work_scaling import fit_line, plot_time_against_work
 
 from accelsim.arch_configs import load_arch
 from accelsim.dataflows.eie import EIE
@@ -53,14 +54,6 @@ def _load() -> str:
     return "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
 
 
-def _fit(x: np.ndarray, seconds: np.ndarray) -> tuple[float, float, float]:
-    """(a, b, R^2) of seconds = a + b x, least squares."""
-    design = np.stack([np.ones_like(x), x], axis=1)
-    (a, b), *_ = np.linalg.lstsq(design, seconds, rcond=None)
-    residual = seconds - design @ np.array([a, b])
-    return float(a), float(b), 1.0 - float(residual @ residual) / float(((seconds - seconds.mean()) ** 2).sum())
-
-
 def scaling(workloads: list[str], repeats: int, plot: Path | None) -> None:
     from accelsim.workload_io import load_workload
 
@@ -86,9 +79,9 @@ def scaling(workloads: list[str], repeats: int, plot: Path | None) -> None:
         rows.append((label, best, effectual, dense, events))
         print(f"  {label}: {best.sum():.3f} s, {effectual.sum() / 1e6:,.0f} M effectual MACs ({_load()})", flush=True)
     seconds = np.concatenate([row[1] for row in rows])
-    a, b, r2 = _fit(np.concatenate([row[2] for row in rows]), seconds)
-    _, _, r2_dense = _fit(np.concatenate([row[3] for row in rows]), seconds)
-    event_fit = _fit(np.concatenate([row[4] for row in rows]), seconds)
+    a, b, r2 = fit_line(np.concatenate([row[2] for row in rows]), seconds)
+    _, _, r2_dense = fit_line(np.concatenate([row[3] for row in rows]), seconds)
+    event_fit = fit_line(np.concatenate([row[4] for row in rows]), seconds)
     print(f"fit over {seconds.size} layers: seconds per layer = {a * 1e3:.3f} ms + {b * 1e9:.2f} ns x effectual MACs "
           f"(R^2 {r2:.3f}; against dense MACs instead R^2 {r2_dense:.3f}); = {event_fit[0] * 1e3:.3f} ms + "
           f"{event_fit[1] * 1e9:.2f} ns x events walked (R^2 {event_fit[2]:.3f})")
@@ -99,7 +92,9 @@ def scaling(workloads: list[str], repeats: int, plot: Path | None) -> None:
         print(f"{label:>20} {best.size:>6} {effectual.sum() / 1e6:>14,.0f} {dense.sum() / 1e6:>15,.0f} "
               f"{best.sum():>7.3f} {fitted:>7.3f} {effectual.sum() / best.sum() / 1e6:>14.0f}")
     if plot:
-        _plot(rows, (a, b, r2), event_fit, plot)
+        plot_time_against_work(rows, ((2, "effectual MACs", (a, b, r2)), (4, "events walked", event_fit)),
+                               "EIE.simulate (ms)", "EIE (64 PEs) on ResNet-50 pruned to several sparsities: "
+                               "simulation time against the work", plot)
         print(f"plot: {plot}")
 
 
@@ -108,36 +103,6 @@ def _events(result, pes: int) -> int:
     broadcasts = result.actions[("act_broadcast", "transfer")] // pes
     pairs = result.actions[("act_fifo", "read")] - result.metrics["empty_column_pe_cycles"]
     return broadcasts + pairs
-
-
-def _plot(rows, effectual_fit, event_fit, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, 3, figsize=(12, 3.6), dpi=80)
-    for axis, column, (a, b, r2), what in ((axes[0], 2, effectual_fit, "effectual MACs"),
-                                           (axes[1], 4, event_fit, "events walked")):
-        for row in rows:
-            axis.scatter(row[column] / 1e6, row[1] * 1e3, s=8, label=row[0])
-        span = np.linspace(0, max(row[column].max() for row in rows), 50)
-        axis.plot(span / 1e6, (a + b * span) * 1e3, "k--", lw=1,
-                  label=f"{a * 1e3:.2f} ms + {b * 1e9:.1f} ns each (R² {r2:.2f})")
-        axis.set(xlabel=f"{what} of the layer (M)", ylabel="EIE.simulate (ms)", title=f"per layer, vs {what}")
-        axis.legend(fontsize=6)
-    totals = np.array([row[2].sum() for row in rows]) / 1e6
-    seconds = [row[1].sum() for row in rows]
-    axes[2].plot(totals, seconds, "o-")
-    for row, x, y in zip(rows, totals, seconds, strict=True):
-        axes[2].annotate(row[0].split(":")[-1], (x, y), fontsize=7, textcoords="offset points", xytext=(4, -8))
-    axes[2].set(xlabel="effectual MACs of the network (M)", ylabel="seconds", title="whole network (sparsity)",
-                xlim=(0, None), ylim=(0, None))
-    figure.suptitle("EIE (64 PEs) on ResNet-50 pruned to several sparsities: simulation time against the work",
-                    fontsize=9)
-    figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)
 
 
 def main() -> None:

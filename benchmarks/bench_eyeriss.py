@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_eie import _fit as fit_line
 from layer_timing import fresh
+from work_scaling import fit_line, plot_time_against_work
 
 from accelsim.arch_configs import load_arch
 from accelsim.dataflows.eyeriss import EyerissV2
@@ -92,38 +92,11 @@ def scaling(workloads: list[str], repeats: int, plot: Path | None) -> None:
         print(f"{label:>20} {best.size:>6} {effectual.sum() / 1e6:>14,.0f} {dense.sum() / 1e6:>15,.0f} "
               f"{walked.sum() / 1e6:>11,.0f} {best.sum():>9.3f} {effectual.sum() / best.sum() / 1e6:>14.0f}")
     if plot:
-        _plot(rows, fits, plot)
+        plot_time_against_work(rows, ((2, "effectual MACs", fits["effectual MACs"]),
+                                      (4, "reads + windows", fits["reads + windows"])),
+                               "EyerissV2.simulate (ms)", "Eyeriss v2 on ResNet-50 pruned to several sparsities: "
+                               "simulation time (no dense reference) against the work", plot)
         print(f"plot: {plot}")
-
-
-def _plot(rows, fits, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, 3, figsize=(12, 3.6), dpi=80)
-    for axis, column, what in ((axes[0], 2, "effectual MACs"), (axes[1], 4, "reads + windows")):
-        a, b, r2 = fits[what]
-        for row in rows:
-            axis.scatter(row[column] / 1e6, row[1] * 1e3, s=8, label=row[0])
-        span = np.linspace(0, max(row[column].max() for row in rows), 50)
-        axis.plot(span / 1e6, (a + b * span) * 1e3, "k--", lw=1,
-                  label=f"{a * 1e3:.2f} ms + {b * 1e9:.1f} ns each (R² {r2:.2f})")
-        axis.set(xlabel=f"{what} of the layer (M)", ylabel="EyerissV2.simulate (ms)", title=f"per layer, vs {what}")
-        axis.legend(fontsize=6)
-    totals = np.array([row[2].sum() for row in rows]) / 1e6
-    seconds = [row[1].sum() for row in rows]
-    axes[2].plot(totals, seconds, "o-")
-    for row, x, y in zip(rows, totals, seconds, strict=True):
-        axes[2].annotate(row[0].split(":")[-1], (x, y), fontsize=7, textcoords="offset points", xytext=(4, -8))
-    axes[2].set(xlabel="effectual MACs of the network (M)", ylabel="seconds", title="whole network (sparsity)",
-                xlim=(0, None), ylim=(0, None))
-    figure.suptitle("Eyeriss v2 on ResNet-50 pruned to several sparsities: simulation time (no dense reference) "
-                    "against the work", fontsize=9)
-    figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)
 
 
 def main() -> None:

@@ -38,6 +38,7 @@ from numpy_ratio import (
     reference_seconds,
     whole_network,
 )
+from work_scaling import fit_line
 
 from accelsim.arch_configs import load_arch
 from accelsim.dataflows.dcnn import DCNN
@@ -68,14 +69,6 @@ def ratio_mode(args) -> None:
           f"{products / min(timings['SCNN alone'].simulation_s) / 1e6:.0f} M products simulated per s by SCNN")
     print(f"peak RSS {peak_rss_mb():,.0f} MB (the whole process: workload, reference and simulations); "
           f"{machine_line()}")
-
-
-def _fit(x: np.ndarray, seconds: np.ndarray) -> tuple[float, float, float]:
-    """(a, b, R^2) of seconds = a + b x over the points."""
-    design = np.stack([np.ones_like(x), x], axis=1)
-    (a, b), *_ = np.linalg.lstsq(design, seconds, rcond=None)
-    residual = seconds - design @ np.array([a, b])
-    return float(a), float(b), 1.0 - float(residual @ residual) / float(((seconds - seconds.mean()) ** 2).sum())
 
 
 def _best_per_layer(dataflow, arch, layers, repeats: int) -> tuple[np.ndarray, np.ndarray]:
@@ -113,8 +106,8 @@ def scaling_mode(args) -> None:
         print(f"  {label}: SCNN {best.sum():.3f} s, {products.sum() / 1e6:,.0f} M products ({machine_line()})",
               flush=True)
     seconds = np.concatenate([row[1] for row in rows])
-    a, b, r2 = _fit(np.concatenate([row[2] for row in rows]), seconds)
-    _, _, r2_dense = _fit(np.concatenate([row[3] for row in rows]), seconds)
+    a, b, r2 = fit_line(np.concatenate([row[2] for row in rows]), seconds)
+    _, _, r2_dense = fit_line(np.concatenate([row[3] for row in rows]), seconds)
     print(f"fit over {seconds.size} layers: seconds per layer = {a * 1e3:.3f} ms + {b * 1e9:.2f} ns x products issued "
           f"(R^2 {r2:.3f}; against dense MACs instead R^2 {r2_dense:.3f})")
     print(f"{'workload':>28} {'layers':>6} {'products (M)':>13} {'effectual (M)':>14} {'dense MACs (M)':>15} "

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 from layer_timing import fresh
+from work_scaling import fit_line, least_squares, plot_time_against_work
 
 from accelsim.arch_configs import load_arch
 from accelsim.dataflows.sparten import SparTen, balance, chunks, cost, schedule
@@ -108,12 +109,6 @@ def _timed_finish(finish, seconds: dict[str, float]):
     return timed_finish
 
 
-def _fit(x: np.ndarray, seconds: np.ndarray) -> tuple[float, float, float]:
-    """(a, b, R^2) of seconds = a + b x."""
-    b, a = np.polyfit(x, seconds, 1)
-    return float(a), float(b), float(np.corrcoef(x, seconds)[0, 1] ** 2)
-
-
 def scaling(workloads: list[str], repeats: int, plot: Path | None) -> None:
     sparse_arch, dense_arch = load_arch("sparten"), load_arch("sparten-dense")
     dataflow = SparTen()
@@ -137,17 +132,14 @@ def scaling(workloads: list[str], repeats: int, plot: Path | None) -> None:
         rows.append((label, best, effectual, work, dense_macs))
         print(f"  {label}: {best.sum():.3f} s, {effectual.sum() / 1e6:,.0f} M effectual MACs ({_load()})", flush=True)
     seconds = np.concatenate([row[1] for row in rows])
-    fits = {what: _fit(np.concatenate([row[column] for row in rows]), seconds)
+    fits = {what: fit_line(np.concatenate([row[column] for row in rows]), seconds)
             for what, column in (("effectual MACs", 2), ("joins + matches", 3), ("dense MACs", 4))}
     for what, (a, b, r2) in fits.items():
         print(f"fit over {seconds.size} layers: seconds per layer = {a * 1e3:.3f} ms + {b * 1e9:.2f} ns x {what} "
               f"(R^2 {r2:.3f})")
     effectual = np.concatenate([row[2] for row in rows])
     joins = np.concatenate([row[3] for row in rows]) - effectual
-    design = np.stack([np.ones_like(joins), joins, effectual], axis=1)
-    (a, b, c), *_ = np.linalg.lstsq(design, seconds, rcond=None)
-    residual = seconds - design @ np.array([a, b, c])
-    r2 = 1 - float(residual @ residual) / float(((seconds - seconds.mean()) ** 2).sum())
+    a, b, c, r2 = least_squares(seconds, joins, effectual)
     print(f"two-term fit: seconds per layer = {a * 1e3:.3f} ms + {b * 1e9:.2f} ns x joins + {c * 1e9:.2f} ns x "
           f"matches (R^2 {r2:.3f})")
     print(f"{'workload':>20} {'effectual (M)':>14} {'joins+matches (M)':>18} {'dense MACs (M)':>15} {'s':>7}")
@@ -155,36 +147,11 @@ def scaling(workloads: list[str], repeats: int, plot: Path | None) -> None:
         print(f"{label:>20} {effectual.sum() / 1e6:>14,.0f} {work.sum() / 1e6:>18,.0f} "
               f"{dense_macs.sum() / 1e6:>15,.0f} {best.sum():>7.3f}")
     if plot:
-        _plot(rows, fits, plot)
+        plot_time_against_work(rows, ((2, "effectual MACs", fits["effectual MACs"]),
+                                      (3, "joins + matches", fits["joins + matches"])),
+                               "SparTen + dense twin (ms)", "SparTen (32 x 32 CUs) and its dense twin on ResNet-50 "
+                               "pruned to several sparsities: simulation time against the work", plot)
         print(f"plot: {plot}")
-
-
-def _plot(rows, fits, path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    figure, axes = plt.subplots(1, 3, figsize=(12, 3.6), dpi=80)
-    for axis, column, what in ((axes[0], 2, "effectual MACs"), (axes[1], 3, "joins + matches")):
-        a, b, r2 = fits[what]
-        for row in rows:
-            axis.scatter(row[column] / 1e6, row[1] * 1e3, s=8, label=row[0])
-        span = np.linspace(0, max(row[column].max() for row in rows), 50)
-        axis.plot(span / 1e6, (a + b * span) * 1e3, "k--", lw=1,
-                  label=f"{a * 1e3:.2f} ms + {b * 1e9:.1f} ns each (R² {r2:.2f})")
-        axis.set(xlabel=f"{what} of the layer (M)", ylabel="SparTen + dense twin (ms)", title=f"per layer, vs {what}")
-        axis.legend(fontsize=6)
-    totals = np.array([row[2].sum() for row in rows]) / 1e6
-    seconds = [row[1].sum() for row in rows]
-    axes[2].plot(totals, seconds, "o-")
-    for row, x, y in zip(rows, totals, seconds, strict=True):
-        axes[2].annotate(row[0].split(":")[-1], (x, y), fontsize=7, textcoords="offset points", xytext=(4, -8))
-    axes[2].set(xlabel="effectual MACs of the network (M)", ylabel="seconds", title="whole network (sparsity)",
-                xlim=(0, None), ylim=(0, None))
-    figure.suptitle("SparTen (32 x 32 CUs) and its dense twin on ResNet-50 pruned to several sparsities: simulation "
-                    "time against the work", fontsize=9)
-    figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)
 
 
 def main() -> None:
